@@ -1,0 +1,199 @@
+"""The `faqbot` command: each subcommand is one library call; errors are one line and exit status 1.
+
+    faqbot ask "QUESTION" [--json] [--knowledge DIR]
+    faqbot check [DIR]
+    faqbot calibrate [DIR] [--dry-run]
+    faqbot eval FILE [--json] [--knowledge DIR]
+    faqbot serve [--host H] [--port P] [--root-path PATH] [--knowledge DIR]
+    faqbot unanswered [--limit N] [--knowledge DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Sequence
+
+from .errors import KnowledgeError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line and status 1, like every other error here
+        self.exit(1, f"Error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="faqbot", description="Answers questions about ketamine therapy by quoting curated "
+                     "passages word for word, with their source; refers everything else to a clinician.")
+    parser.add_argument("--version", action="version", version=f"faqbot {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question", help="the question, in quotes")
+    p.add_argument("--json", action="store_true", help="print the reply as JSON (Answer.to_dict())")
+    _knowledge_option(p)
+
+    p = sub.add_parser("check", help="validate a knowledge base; print every problem as file:line: message")
+    p.add_argument("dir", nargs="?", help="knowledge directory (default: the shipped one)")
+
+    p = sub.add_parser("calibrate", help="re-fit abstention on eval/dev.yaml, store it in bot.yaml, print figures")
+    p.add_argument("dir", nargs="?", help="knowledge directory (default: the shipped one)")
+    p.add_argument("--dry-run", action="store_true", help="fit and report, but do not write bot.yaml")
+
+    p = sub.add_parser("eval", help="measure the bot on a labelled question set (format of eval/dev.yaml)")
+    p.add_argument("file", help="YAML question set")
+    p.add_argument("--json", action="store_true", help="print the figures and failures as JSON")
+    _knowledge_option(p)
+
+    p = sub.add_parser("serve", help="start the web chat and JSON API")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    p.add_argument("--root-path", default="", help="URL prefix when served behind a reverse proxy, e.g. /faq")
+    _knowledge_option(p)
+
+    p = sub.add_parser("unanswered", help="list the most frequent unanswered questions (if logging is on)")
+    p.add_argument("--limit", type=int, default=20, help="how many to list (default: 20)")
+    _knowledge_option(p)
+    return parser
+
+
+def _knowledge_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--knowledge", metavar="DIR", help="knowledge directory (default: $FAQBOT_KNOWLEDGE or the "
+                   "shipped one)")
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 1
+    try:
+        return _COMMANDS[args.command](args)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"Error: the knowledge base has {len(exc.problems)} problem(s)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the CLI edge: one line, never a traceback
+        print(f"Error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from .bot import FAQBot
+
+    reply = FAQBot.load(args.knowledge).ask(args.question)
+    if args.json:
+        print(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_reply(reply.to_dict()))
+    return 0
+
+
+def format_reply(reply: dict) -> str:
+    """A reply as readable plain text: message, quotes with their sources, suggestions, disclaimer."""
+    out: list[str] = []
+    if reply["message"]:
+        out.append(reply["message"])
+    for p in reply["passages"]:
+        quote = textwrap.fill(" ".join(p["text"].split()), width=88, initial_indent="  > ", subsequent_indent="  > ")
+        out.append(f"{quote}\n    - {p['source']['title']} [{p['source']['id']}]")
+    if reply["related"]:
+        head = "Related questions:" if reply["kind"] == "answer" else "You could ask:"
+        out.append(head + "".join(f"\n  * {q}" for q in reply["related"]))
+    out.append(textwrap.fill(reply["disclaimer"], width=88))
+    return "\n\n".join(out)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .knowledge import load_knowledge, load_question_set
+
+    kb = load_knowledge(args.dir)
+    dev = load_question_set(kb.dev_set, kb) if kb.dev_set.exists() else []
+    from .bot import FAQBot
+
+    FAQBot(kb)  # builds the index and compiles the rules: what the server does at start
+    gaps = sum(1 for t in kb.topics if t.gap)
+    print(f"OK: {kb.root}: {len(kb.passages)} passages from {len(kb.sources)} sources, "
+          f"{len(kb.safety.referrals)} referral categories, {len(dev)} dev questions"
+          + (f", {len(kb.topics)} topics ({gaps} with a recorded gap)" if kb.topics else ""))
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import calibrate
+
+    result = calibrate(args.dir, write=not args.dry_run)
+    a = result.abstention
+    print(f"Fitted on {result.examples} questions that reach retrieval ({result.positives} answerable).")
+    print("Weights: " + ", ".join(f"{n}={w:+.3f}" for n, w in zip(a.features, a.weights, strict=True))
+          + f", bias={a.bias:+.3f}, threshold={a.threshold:.3f}")
+    if result.cv_accuracy is not None:
+        print(f"Cross-validated accuracy of the answer/refer decision: {result.cv_accuracy:.3f}")
+    print("Written to bot.yaml." if not args.dry_run else "Dry run: bot.yaml not changed.")
+    print()
+    print(result.report.table())
+    _print_failures(result.report.failures)
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .bot import FAQBot
+    from .evaluate import evaluate_file
+
+    report = evaluate_file(args.file, FAQBot.load(args.knowledge))
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(report.table())
+        _print_failures(report.failures)
+    return 0
+
+
+def _print_failures(failures: list) -> None:
+    if not failures:
+        return
+    print(f"\n{len(failures)} failure(s):")
+    for f in failures:
+        print(f"- {f.question!r}\n    expected {f.expected}, got {f.got}")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from .web import serve
+    except ImportError as exc:
+        raise RuntimeError(f"the web chat needs the 'web' extra: pip install 'faqbot[web]' ({exc})") from None
+    serve(knowledge=args.knowledge, host=args.host, port=args.port, root_path=args.root_path)
+    return 0
+
+
+def _unanswered(args: argparse.Namespace) -> int:
+    from .knowledge import load_knowledge
+    from .unanswered import UnansweredLog
+
+    kb = load_knowledge(args.knowledge)
+    log = UnansweredLog.for_knowledge(kb)
+    if log is None:
+        print("The unanswered-question log is off (privacy.log_unanswered in bot.yaml).")
+        return 0
+    rows = log.most_frequent(args.limit)
+    if not rows:
+        print("No unanswered questions logged yet.")
+    for count, question in rows:
+        print(f"{count:5d}  {question}")
+    return 0
+
+
+_COMMANDS = {"ask": _ask, "check": _check, "calibrate": _calibrate, "eval": _eval, "serve": _serve,
+             "unanswered": _unanswered}

@@ -1,0 +1,114 @@
+"""BM25 scoring with the same numbers as `rank_bm25.BM25Okapi`, at a cost that follows the question.
+
+rank_bm25 loops in Python over every document for every query term. Here the BM25 weight of each
+(term, document) pair is computed once at load time into a term-major sparse matrix, so a question
+costs one slice-and-add per query term: work proportional to the postings of its terms, not to the
+size of the knowledge base.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Hits:
+    """What a question retrieved, best first, plus what abstention needs to judge it."""
+
+    docs: np.ndarray  # document indices with a positive score, best first (at most `k`)
+    scores: np.ndarray  # their BM25 scores
+    best_possible: float  # the highest score these query terms could reach in this index
+    query_idf: float  # idf mass of the query's terms (unknown terms count as never seen)
+    matched_idf: float  # the part of that mass present in the top document
+    known_share: float  # share of query terms the index has seen
+    n_terms: int
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+class BM25Index:
+    """BM25 (Okapi, with rank_bm25's epsilon floor on negative idf) over pre-analysed documents."""
+
+    def __init__(self, docs: list[list[str]], k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> None:
+        from sklearn.feature_extraction.text import CountVectorizer  # load-time only; keeps import light
+
+        if not docs:
+            raise ValueError("BM25Index needs at least one document")
+        vectorizer = CountVectorizer(analyzer=_identity, dtype=np.float64)
+        counts = vectorizer.fit_transform(docs).tocsr()  # documents x terms
+        self.vocabulary: dict[str, int] = {t: int(j) for t, j in vectorizer.vocabulary_.items()}
+        n_docs, n_terms = counts.shape
+        doc_len = np.asarray(counts.sum(axis=1)).ravel()
+        avgdl = doc_len.sum() / n_docs or 1.0
+        df = np.bincount(counts.indices, minlength=n_terms)
+        idf = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
+        # rank_bm25: words in more than half the documents get epsilon times the mean idf instead.
+        idf[idf < 0] = epsilon * (idf.sum() / n_terms)
+        self.idf = idf
+        self.unseen_idf = math.log(n_docs + 0.5) - math.log(0.5)
+        coo = counts.tocoo()
+        tf = coo.data
+        norm = k1 * (1 - b + b * doc_len[coo.row] / avgdl)
+        weights = idf[coo.col] * tf * (k1 + 1) / (tf + norm)
+        from scipy.sparse import csr_matrix
+
+        by_term = csr_matrix((weights, (coo.col, coo.row)), shape=(n_terms, n_docs))
+        by_term.sort_indices()
+        self._indptr = by_term.indptr
+        self._docs = by_term.indices
+        self._weights = by_term.data
+        self.max_weight = np.maximum.reduceat(by_term.data, by_term.indptr[:-1]) if by_term.nnz else np.zeros(0)
+        self.n_docs = n_docs
+        self.k1, self.b, self.epsilon = k1, b, epsilon
+
+    def get_scores(self, terms: list[str]) -> np.ndarray:
+        """BM25 score of every document for `terms` (repeats count, as in rank_bm25)."""
+        scores = np.zeros(self.n_docs)
+        for term, count in Counter(terms).items():
+            j = self.vocabulary.get(term)
+            if j is not None:
+                lo, hi = self._indptr[j], self._indptr[j + 1]
+                scores[self._docs[lo:hi]] += count * self._weights[lo:hi]
+        return scores
+
+    def search(self, terms: list[str], k: int = 6) -> Hits:
+        """The top `k` documents for `terms` and the figures abstention reads."""
+        counts = Counter(terms)
+        scores = np.zeros(self.n_docs)
+        best_possible = query_idf = known = 0.0
+        postings = []
+        for term, count in counts.items():
+            j = self.vocabulary.get(term)
+            if j is None:
+                query_idf += count * self.unseen_idf
+                continue
+            lo, hi = self._indptr[j], self._indptr[j + 1]
+            scores[self._docs[lo:hi]] += count * self._weights[lo:hi]
+            best_possible += count * self.max_weight[j]
+            query_idf += count * max(self.idf[j], 0.0)
+            known += count
+            postings.append((j, count, lo, hi))
+        n_terms = sum(counts.values())
+        if not postings:
+            empty = np.zeros(0, dtype=np.int64)
+            return Hits(empty, np.zeros(0), 0.0, query_idf, 0.0, 0.0, n_terms)
+        k = min(k, self.n_docs)
+        top = np.argpartition(-scores, k - 1)[:k] if k < self.n_docs else np.arange(self.n_docs)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[scores[top] > 0]
+        matched = 0.0
+        if len(top):
+            best = top[0]
+            for j, count, lo, hi in postings:
+                row = self._docs[lo:hi]
+                at = np.searchsorted(row, best)
+                if at < len(row) and row[at] == best:
+                    matched += count * max(self.idf[j], 0.0)
+        return Hits(top, scores[top], float(best_possible), float(query_idf), float(matched),
+                    known / n_terms if n_terms else 0.0, n_terms)

@@ -1,0 +1,111 @@
+"""Text handling shared by passages and questions: normalising input and the one BM25 analyser.
+
+`normalize` cleans what a person typed (or a curator wrote) without changing its meaning.
+`Analyzer` turns text into index terms; the *same* instance analyses passages at load time and
+questions at ask time, so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+# Typographic punctuation that NFKC leaves alone but people type interchangeably.
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00a0": " ", "\u2007": " ", "\u202f": " ",
+        "\u2013": "-", "\u2014": "-", "\u2212": "-",
+    }
+)
+# Control (Cc), format (Cf, e.g. zero-width), surrogate (Cs), private-use (Co) and unassigned (Cn)
+# code points carry no meaning in a question; tab and newline are kept as whitespace.
+_DROP_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+_WHITESPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+def normalize(text: str) -> str:
+    """Return `text` in NFKC with quotes and spaces folded, control characters dropped, whitespace collapsed."""
+    # Lone surrogates cannot be NFKC-normalised or encoded; remove them first.
+    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if _has_surrogate(text) else text
+    text = unicodedata.normalize("NFKC", text).translate(_FOLD)
+    if not text.isascii() or any(c < " " or c == "\x7f" for c in text):
+        text = "".join(
+            " " if c in "\t\n\r" else c
+            for c in text
+            if c in "\t\n\r" or unicodedata.category(c) not in _DROP_CATEGORIES
+        )
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def collapse_whitespace(text: str) -> str:
+    """Collapse every whitespace run to one space: the only liberty a quote may take with its source."""
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+# Function words only: content words such as "long", "many", "often" or "safe" carry meaning in
+# patients' questions ("how long", "how many") and stay in.
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren't as at be because been before being
+    below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't
+    down during each few for from further had hadn't has hasn't have haven't having he he'd he'll he's
+    her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it
+    it's its itself let's me more most mustn't my myself no nor not of off on once only or other ought
+    our ours ourselves out over own same shan't she she'd she'll she's should shouldn't so some such
+    than that that's the their theirs them themselves then there there's these they they'd they'll
+    they're they've this those through to too under until up very was wasn't we we'd we'll we're we've
+    were weren't what what's when when's where where's which while who who's whom why why's will with
+    won't would wouldn't you you'd you'll you're you've your yours yourself yourselves im ive dont
+    doesnt didnt cant isnt whats hows get got also just really please tell know want like us one thing
+    things
+    """.split()
+)
+
+
+class Analyzer:
+    """Tokenise, drop stop words and (optionally) stem: one function for passages and questions alike."""
+
+    def __init__(self, stemming: bool = True) -> None:
+        self.stemming = stemming
+        self._stem = _english_stemmer() if stemming else None
+
+    def __call__(self, text: str) -> list[str]:
+        return self.analyze(text)
+
+    def analyze(self, text: str) -> list[str]:
+        """Return the index terms of `text`, in order, repeats kept (BM25 counts them)."""
+        words = [w.replace("'", "") for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
+        if self._stem is None:
+            return [w for w in words if w]
+        stem = self._stem
+        return [stem(w) for w in words if w]
+
+    def analyze_all(self, texts: Iterable[str]) -> list[str]:
+        """Terms of several texts run together, as one BM25 document."""
+        return [term for text in texts for term in self.analyze(text)]
+
+
+def _english_stemmer():
+    """A cached Snowball English stemmer: each distinct word is stemmed once per process."""
+    import snowballstemmer  # local import keeps `import faqbot` light
+
+    stemmer = snowballstemmer.stemmer("english")
+
+    @lru_cache(maxsize=65536)
+    def stem(word: str) -> str:
+        return stemmer.stemWord(word)
+
+    return stem

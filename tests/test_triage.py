@@ -1,0 +1,84 @@
+"""Safety triage against an independent corpus of real-world phrasings (tests/fixtures/triage_cases.yaml).
+
+The corpus was written without reading the rules: crisis messages in patients' words (indirect, typos,
+Spanish, buried in long messages), idioms and informational near-misses, and for each referral
+category messages that must be referred and near-misses that must not.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from conftest import FIXTURES
+
+from faqbot.triage import fold
+
+CASES = yaml.safe_load((FIXTURES / "triage_cases.yaml").read_text(encoding="utf-8"))
+CATEGORIES = sorted(CASES["referrals"])
+
+
+def _verdict(bot, text):
+    v = bot.triage.check(text)
+    return None if v is None else (v.kind, v.reason)
+
+
+def test_corpus_is_big_enough():
+    assert len(CASES["crisis"]) >= 40 and len(CASES["not_crisis"]) >= 40
+    for cat in CATEGORIES:
+        assert len(CASES["referrals"][cat]["refer"]) >= 40
+        assert len(CASES["referrals"][cat]["answer"]) >= 40
+
+
+def test_every_category_has_a_rule(bot):
+    assert {r.reason for r in bot.knowledge.safety.referrals} == set(CATEGORIES)
+
+
+@pytest.mark.parametrize("text", CASES["crisis"])
+def test_crisis_is_detected(bot, text):
+    assert _verdict(bot, text) == ("crisis", "crisis")
+
+
+@pytest.mark.parametrize("text", CASES["not_crisis"])
+def test_not_crisis_and_not_referred(bot, text):
+    assert _verdict(bot, text) is None
+
+
+@pytest.mark.parametrize(("cat", "text"), [(c, t) for c in CATEGORIES for t in CASES["referrals"][c]["refer"]])
+def test_referral_category(bot, cat, text):
+    assert _verdict(bot, text) == ("referral", cat)
+
+
+@pytest.mark.parametrize(("cat", "text"), [(c, t) for c in CATEGORIES for t in CASES["referrals"][c]["answer"]])
+def test_near_miss_is_not_referred(bot, cat, text):
+    assert _verdict(bot, text) is None
+
+
+def test_crisis_buried_in_a_long_message_still_counts(bot):
+    long = "What is ketamine used for? " * 400 + "honestly i dont want to be here anymore"
+    reply = bot.ask(long)
+    assert reply.kind == "crisis" and reply.passages == ()
+
+
+def test_crisis_reply_carries_resources_and_no_quote(bot):
+    reply = bot.ask("i gave my dog away and the pills are counted out")
+    assert reply.kind == "crisis"
+    assert "988" in reply.message and "911" in reply.message and "local emergency number" in reply.message
+    assert reply.passages == () and reply.disclaimer
+
+
+def test_referral_reply_names_its_reason_and_why(bot):
+    reply = bot.ask("how many mg of ketamine should i take")
+    assert (reply.kind, reply.reason) == ("referral", "dose")
+    assert "clinician" in reply.message and bot.config.clinic_name in reply.message
+    assert reply.passages == ()
+
+
+def test_informational_questions_with_the_same_words_are_answered(bot):
+    assert bot.ask("What is ketamine used for?").kind == "answer"
+    assert bot.ask("What are the side effects?").kind == "answer"
+    assert bot.ask("How does ketamine help suicidal thoughts?").kind in ("answer", "crisis")
+
+
+def test_fold_makes_patterns_simple():
+    assert fold("I Don’t want to be HERE anymore!") == " i dont want to be here anymore "
+    assert fold("Ya no quiero estar aquí") == " ya no quiero estar aqui "
