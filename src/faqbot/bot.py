@@ -83,7 +83,7 @@ class FAQBot:
         self.passages: tuple[Passage, ...] = knowledge.passages
         self.on_unanswered = on_unanswered
         cfg = knowledge.bot.retrieval
-        self.analyzer = Analyzer(stemming=cfg.stemming)
+        self.analyzer = Analyzer(stemming=cfg.stemming, synonyms=knowledge.synonyms)
         docs = [self.analyzer.analyze_all([normalize(p.text), *map(normalize, p.questions)]) for p in self.passages]
         self._terms = [frozenset(d) for d in docs]
         self.index = BM25Index(docs, k1=cfg.k1, b=cfg.b, epsilon=cfg.epsilon)

@@ -165,6 +165,7 @@ class Knowledge:
     safety: SafetyRules
     topics: tuple[Topic, ...] = ()
     excluded_phrases: tuple[ExcludedPhrase, ...] = ()
+    synonyms: tuple[tuple[str, ...], ...] = ()
 
     @property
     def dev_set(self) -> Path:
@@ -198,6 +199,7 @@ def load_knowledge(root: str | os.PathLike[str] | None = None) -> Knowledge:
     passages = _load_passages(base, sources, topics, excluded, problems)
     bot = _load_bot(base, problems)
     safety = _load_safety(base, problems)
+    synonyms = _load_synonyms(base, problems)
     if sources is not None and passages is not None:
         used = {p.source for p in passages}
         for src, line in sources.values():
@@ -211,7 +213,7 @@ def load_knowledge(root: str | os.PathLike[str] | None = None) -> Knowledge:
         raise KnowledgeError(problems)
     assert sources is not None and passages is not None and bot is not None and safety is not None
     return Knowledge(root=base, sources={k: s for k, (s, _) in sources.items()}, passages=tuple(passages),
-                     bot=bot, safety=safety, topics=topics, excluded_phrases=excluded)
+                     bot=bot, safety=safety, topics=topics, excluded_phrases=excluded, synonyms=synonyms)
 
 
 # ---------------------------------------------------------------- sources
@@ -405,6 +407,40 @@ def _load_curation(base: Path, problems: list[Problem]) -> tuple[tuple[Topic, ..
                 excluded.append(ExcludedPhrase(f["phrase"], f.get("why", "")))
     problems += r.problems
     return tuple(topics), tuple(excluded)
+
+
+# ---------------------------------------------------------------- synonyms.yaml
+
+_SYNONYM_WORD = re.compile(r"^[a-z0-9]+$")
+
+
+def _load_synonyms(base: Path, problems: list[Problem]) -> tuple[tuple[str, ...], ...]:
+    """Optional groups of single words that retrieval treats as related (see text.Analyzer)."""
+    rel = "synonyms.yaml"
+    if not (base / rel).exists():
+        return ()
+    doc = read_yaml(base / rel, rel)
+    problems += doc.problems
+    r = Reader(rel)
+    groups: list[tuple[str, ...]] = []
+    seen: dict[str, int] = {}
+    for group, line in r.top_list(doc.data, "synonyms") if doc.data is not None or not doc.problems else []:
+        if not isinstance(group, list) or len(group) < 2:
+            r.error(line, "a synonym group must be a list of at least two words, e.g. [surgery, operation]")
+            continue
+        words = []
+        for word in group:
+            if not isinstance(word, str) or not _SYNONYM_WORD.match(word):
+                r.error(line, f"synonym {word!r} must be one lowercase word (letters and digits, no spaces)")
+            elif word in seen:
+                r.error(line, f"synonym '{word}' is already in the group at line {seen[word]}")
+            else:
+                seen[word] = line
+                words.append(word)
+        if len(words) >= 2:
+            groups.append(tuple(words))
+    problems += r.problems
+    return tuple(groups)
 
 
 # ---------------------------------------------------------------- bot.yaml

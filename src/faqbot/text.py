@@ -76,11 +76,25 @@ STOP_WORDS = frozenset(
 
 
 class Analyzer:
-    """Tokenise, drop stop words and (optionally) stem: one function for passages and questions alike."""
+    """Tokenise, drop stop words, stem and add synonym-group terms: one function for passages and questions.
 
-    def __init__(self, stemming: bool = True) -> None:
+    `synonyms` are groups of words patients use interchangeably (knowledge/synonyms.yaml). Each word of a
+    group also yields the group's own term ("~" + the stem of its first word), so "surgery" in a question
+    meets "anesthetic" in a passage, while the words themselves still count as they are.
+    """
+
+    def __init__(self, stemming: bool = True, synonyms: tuple[tuple[str, ...], ...] = ()) -> None:
         self.stemming = stemming
         self._stem = _english_stemmer() if stemming else None
+        self._groups: dict[str, str] = {}
+        for group in synonyms:
+            name = "~" + self._base(group[0])
+            for word in group:
+                self._groups.setdefault(self._base(word), name)
+
+    def _base(self, word: str) -> str:
+        word = word.lower().replace("'", "")
+        return self._stem(word) if self._stem is not None else word
 
     def __call__(self, text: str) -> list[str]:
         return self.analyze(text)
@@ -88,10 +102,11 @@ class Analyzer:
     def analyze(self, text: str) -> list[str]:
         """Return the index terms of `text`, in order, repeats kept (BM25 counts them)."""
         words = [w.replace("'", "") for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
-        if self._stem is None:
-            return [w for w in words if w]
-        stem = self._stem
-        return [stem(w) for w in words if w]
+        terms = [w for w in words if w] if self._stem is None else [self._stem(w) for w in words if w]
+        if not self._groups:
+            return terms
+        groups = self._groups
+        return terms + [groups[t] for t in terms if t in groups]
 
     def analyze_all(self, texts: Iterable[str]) -> list[str]:
         """Terms of several texts run together, as one BM25 document."""

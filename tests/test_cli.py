@@ -1,0 +1,83 @@
+"""The faqbot command: readable and JSON answers, one-line errors with exit status 1, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import KNOWLEDGE, ROOT
+from faqbot.cli import build_parser, main
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "faqbot", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})}, cwd=ROOT)
+
+
+def test_ask_prints_quote_source_and_disclaimer(capsys, bot):
+    assert main(["ask", "What are the side effects of ketamine?"]) == 0
+    out = capsys.readouterr().out
+    reply = bot.ask("What are the side effects of ketamine?")
+    assert reply.passages[0].source.title in out and "  > " in out
+    assert "not medical advice" in out
+
+
+def test_ask_json_is_the_contract(capsys, bot):
+    assert main(["ask", "i want to die", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d == bot.ask("i want to die").to_dict() and d["kind"] == "crisis"
+
+
+def test_check_ok_and_failure(capsys, kb_copy):
+    assert main(["check", str(KNOWLEDGE)]) == 0
+    assert capsys.readouterr().out.startswith("OK: ")
+    (kb_copy / "sources" / "uses-of-ketamine.txt").unlink()
+    assert main(["check", str(kb_copy)]) == 1
+    err = capsys.readouterr().err
+    assert "sources.yaml:" in err and "not found" in err and err.rstrip().endswith("problem(s)")
+
+
+def test_subprocess_errors_are_one_clear_line_and_exit_1(tmp_path):
+    bad = run("ask", "hello", "--knowledge", str(tmp_path / "missing"))
+    assert bad.returncode == 1 and "knowledge directory not found" in bad.stderr
+    assert "Traceback" not in bad.stderr + bad.stdout
+    usage = run("ask")
+    assert usage.returncode == 1 and usage.stderr.startswith("Error: ") and len(usage.stderr.splitlines()) == 1
+    unknown = run("frobnicate")
+    assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
+
+
+def test_env_var_points_at_another_knowledge_base(tmp_path):
+    result = run("ask", "anything", env={"FAQBOT_KNOWLEDGE": str(tmp_path)})
+    assert result.returncode == 1 and "sources.yaml:1: cannot read file" in result.stderr
+
+
+def test_python_dash_m_and_version():
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.startswith("faqbot ")
+
+
+def test_calibrate_dry_run_reports_figures(capsys, kb_copy):
+    before = (kb_copy / "bot.yaml").read_text()
+    assert main(["calibrate", str(kb_copy), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "top-1 accuracy" in out and "referral accuracy" in out and "crisis recall" in out
+    assert (kb_copy / "bot.yaml").read_text() == before
+
+
+def test_calibrate_rewrites_only_the_abstention_block(kb_copy):
+    path = kb_copy / "bot.yaml"
+    before = path.read_text()
+    assert main(["calibrate", str(kb_copy)]) == 0
+    after = path.read_text()
+    head = before[: before.index("abstention:")]
+    assert after.startswith(head) and "# Written by `faqbot calibrate`" in after
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name in commands:
+        assert f"faqbot {name}" in readme, name
