@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from conftest import KNOWLEDGE, ROOT
+
 from faqbot.cli import build_parser, main
 
 
@@ -81,3 +82,12 @@ def test_every_command_is_documented_in_the_readme():
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     for name in commands:
         assert f"faqbot {name}" in readme, name
+
+
+def test_calibrate_repairs_a_stale_abstention_block(capsys, kb_copy):
+    path = kb_copy / "bot.yaml"
+    path.write_text(path.read_text().replace("features: [", "features: [retired_feature, "))
+    assert main(["check", str(kb_copy)]) == 1
+    assert "abstention" in capsys.readouterr().err
+    assert main(["calibrate", str(kb_copy)]) == 0
+    assert main(["check", str(kb_copy)]) == 0

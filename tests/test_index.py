@@ -28,15 +28,19 @@ def test_shipped_scores_equal_rank_bm25(bot):
         np.testing.assert_allclose(bot.index.get_scores(tokens), reference.get_scores(tokens), rtol=1e-12, atol=1e-12)
 
 
+PARAMS = [(1.5, 0.75, 0.25), (1.2, 0.5, 0.1), (2.0, 1.0, 0.5), (0.9, 0.0, 0.25)]
+
+
 @pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize(("k1", "b", "epsilon"), [(1.5, 0.75, 0.25), (1.2, 0.5, 0.1), (2.0, 1.0, 0.5), (0.9, 0.0, 0.25)])
+@pytest.mark.parametrize(("k1", "b", "epsilon"), PARAMS)
 def test_random_corpora_equal_rank_bm25(seed, k1, b, epsilon):
     rng = random.Random(seed)
     vocab = [f"w{i}" for i in range(rng.randint(5, 60))]
     # Small vocabularies make words occur in more than half the documents: the negative-idf floor is exercised.
     # Empty documents only when b < 1: at b = 1 rank_bm25 divides 0 by 0 for them (see the test below).
     shortest = 0 if b < 1 else 1
-    docs = [[rng.choice(vocab) for _ in range(rng.randint(shortest if i else 1, 30))] for i in range(rng.randint(1, 80))]
+    sizes = [rng.randint(shortest if i else 1, 30) for i in range(rng.randint(1, 80))]
+    docs = [[rng.choice(vocab) for _ in range(n)] for n in sizes]
     index = BM25Index(docs, k1=k1, b=b, epsilon=epsilon)
     reference = BM25Okapi(docs, k1=k1, b=b, epsilon=epsilon)
     for _ in range(20):

@@ -38,7 +38,8 @@ def test_a_tampered_quote_is_refused_with_file_and_line(kb_copy):
     # Change one word: the kind of silent edit (or paraphrase) the check exists to catch.
     lines[body] = re.sub(r"\b(\w{5,})\b", "definitely", lines[body], count=1)
     path.write_text("\n".join(lines), encoding="utf-8")
-    with pytest.raises(KnowledgeError, match=r"passages/risks\.yaml:\d+: passage '[^']+': quote not found in source") as e:
+    pattern = r"passages/risks\.yaml:\d+: passage '[^']+': quote not found in source"
+    with pytest.raises(KnowledgeError, match=pattern) as e:
         load_knowledge(kb_copy)
     problem = e.value.problems[0]
     assert problem.line == at + 1

@@ -19,14 +19,22 @@ FEATURES: dict[str, str] = {
     "margin": "(top score - second score) / top score",
     "known": "share of the question's terms that occur anywhere in the knowledge base",
     "length": "log(1 + number of question terms)",
+    "qmatch": "share of the question's idf mass in the best-matching single question (or quote) of the top passage",
 }
+# Not a model input but a rule (FAQBot.ask): a question all of whose words occur in one curated
+# question of the top passage is answered. Fitted on a small dev set the model can learn to distrust
+# such exact matches (short questions are rarer in scope there), which would refuse "What is ketamine?".
+FULL_MATCH = "full"
 
 
-def features(hits: Hits) -> dict[str, float]:
-    """The abstention features of one retrieval; all zero when nothing matched."""
+def features(hits: Hits, qmatch: float = 0.0) -> dict[str, float]:
+    """The abstention features of one retrieval; all zero when nothing matched.
+
+    `qmatch` is computed by the bot, which knows the top passage's separate questions (see FEATURES).
+    """
     if not len(hits.scores):
         return {"ratio": 0.0, "coverage": 0.0, "margin": 0.0, "known": hits.known_share,
-                "length": math.log1p(hits.n_terms)}
+                "length": math.log1p(hits.n_terms), "qmatch": 0.0, FULL_MATCH: 0.0}
     top = float(hits.scores[0])
     second = float(hits.scores[1]) if len(hits.scores) > 1 else 0.0
     return {
@@ -35,6 +43,8 @@ def features(hits: Hits) -> dict[str, float]:
         "margin": (top - second) / top if top > 0 else 0.0,
         "known": hits.known_share,
         "length": math.log1p(hits.n_terms),
+        "qmatch": qmatch,
+        FULL_MATCH: 1.0 if qmatch >= 0.999 and hits.known_share >= 0.999 else 0.0,
     }
 
 

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .abstain import features, probability
+from .abstain import FULL_MATCH, features, probability
 from .index import BM25Index, Hits
 from .knowledge import Knowledge, Passage, load_knowledge
 from .text import Analyzer, normalize
 from .triage import Triage
 
 ANSWER, REFERRAL, CRISIS = "answer", "referral", "crisis"
+RELATED_SHARE = 0.35  # a related question's passage must score at least this share of the best one
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class FAQBot:
         self.analyzer = Analyzer(stemming=cfg.stemming, synonyms=knowledge.synonyms)
         docs = [self.analyzer.analyze_all([normalize(p.text), *map(normalize, p.questions)]) for p in self.passages]
         self._terms = [frozenset(d) for d in docs]
+        self._field_cache: dict[int, list[frozenset[str]]] = {}
         self.index = BM25Index(docs, k1=cfg.k1, b=cfg.b, epsilon=cfg.epsilon)
         self.triage = Triage(knowledge.safety)
         self._fill = {"clinic_name": self.config.clinic_name, "clinic_contact": self.config.clinic_contact,
@@ -95,6 +97,7 @@ class FAQBot:
         self._referral_messages = {r.reason: r.message.format_map(self._fill) for r in knowledge.safety.referrals}
         self._messages = {k: v.format_map(self._fill) for k, v in self.config.messages.items()}
         self._sources = {sid: SourceRef(sid, s.title) for sid, s in knowledge.sources.items()}
+        self._examples = self.config.examples[: cfg.related]
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> FAQBot:
@@ -110,7 +113,8 @@ class FAQBot:
         """Reply to one question. Never raises for any input: odd input is a referral with a reason."""
         text = normalize(_as_text(question))
         if not text:
-            return self._reply(text, REFERRAL, "empty", self._messages["empty"], related=self.config.examples)
+            return self._reply(text, REFERRAL, "empty", self._messages["empty"],
+                               related=self._examples)
         verdict = self.triage.check(text)  # whole text, before the length limit: a crisis always counts
         if verdict is not None:
             if verdict.kind == CRISIS:
@@ -120,11 +124,12 @@ class FAQBot:
             return self._reply(text, REFERRAL, "too_long", self._messages["too_long"])
         found = self.retrieve(text)
         hits = found.hits
-        if not len(hits.docs) or found.confidence < self.config.abstention.threshold:
+        weak = found.confidence < self.config.abstention.threshold and not found.features[FULL_MATCH]
+        if not len(hits.docs) or weak:
             if self.on_unanswered is not None:
                 self.on_unanswered(text)
             return self._reply(text, REFERRAL, "no_match", self._messages["no_match"],
-                               related=self._related(hits, skip=()) or self.config.examples,
+                               related=self._related(hits, skip=()) or self._examples,
                                confidence=found.confidence)
         chosen = self._choose(hits)
         quotes = tuple(self._quote(d, s) for d, s in chosen)
@@ -134,9 +139,30 @@ class FAQBot:
     def retrieve(self, text: str) -> Retrieved:
         """BM25 retrieval and abstention features for already-normalised `text`."""
         cfg = self.config.retrieval
-        hits = self.index.search(self.analyzer.analyze(text), k=cfg.max_passages + cfg.related + 2)
-        feats = features(hits)
+        terms = self.analyzer.analyze(text)
+        hits = self.index.search(terms, k=cfg.max_passages + cfg.related + 2)
+        feats = features(hits, self._qmatch(terms, int(hits.docs[0])) if len(hits.docs) else 0.0)
         return Retrieved(hits, feats, probability(self.config.abstention, feats))
+
+    def _qmatch(self, terms: list[str], doc: int) -> float:
+        """Share of the question's idf mass found in the best single question (or the quote) of passage `doc`."""
+        index = self.index
+        weights = {t: (max(index.idf[j], 0.0) if (j := index.vocabulary.get(t)) is not None else index.unseen_idf)
+                   for t in terms}
+        total = sum(weights.values())
+        if total <= 0:
+            return 0.0
+        return float(max(sum(w for t, w in weights.items() if t in fields) for fields in self._fields(doc)) / total)
+
+    def _fields(self, doc: int) -> list[frozenset[str]]:
+        """The term sets of a passage's quote and of each of its questions (cached: only top passages need them)."""
+        cached = self._field_cache.get(doc)
+        if cached is None:
+            p = self.passages[doc]
+            cached = [frozenset(self.analyzer.analyze(normalize(t))) for t in (p.text, *p.questions)]
+            if len(self._field_cache) < 50_000:
+                self._field_cache[doc] = cached
+        return cached
 
     # ------------------------------------------------------------------ composing
 
@@ -154,10 +180,14 @@ class FAQBot:
         return chosen
 
     def _related(self, hits: Hits, skip: set[int] | tuple[()]) -> tuple[str, ...]:
+        """First questions of the next-best passages that still share a good part of the top score."""
         out: list[str] = []
-        for d in hits.docs:
+        floor = RELATED_SHARE * float(hits.scores[0]) if len(hits.scores) else 0.0
+        for d, score in zip(hits.docs, hits.scores, strict=True):
             if int(d) in skip:
                 continue
+            if score < floor:
+                break
             q = self.passages[int(d)].questions[0]
             if q not in out:
                 out.append(q)

@@ -3,8 +3,9 @@
 Each development question that reaches retrieval (triage would not refer it) becomes one example:
 its abstention features, labelled 1 when quoting the top passage is right (an in-scope question whose
 top passage is one of its labelled answers) and 0 otherwise (out of scope, or the wrong passage on top).
-A logistic regression (scikit-learn) learns the weights; the threshold is then chosen to make the
-fewest mistakes, counting a wrong quote as twice as bad as a needless referral: abstain rather than guess.
+A logistic regression (scikit-learn) learns the weights. The threshold then follows the product's rule,
+abstain rather than guess: the lowest cut-off at which at least REFERRAL_TARGET of the out-of-scope
+questions are still referred, so that as many answerable questions as possible get their quote.
 """
 
 from __future__ import annotations
@@ -14,15 +15,21 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .abstain import FEATURES
+from .abstain import FEATURES, FULL_MATCH
 from .bot import ANSWER, FAQBot
 from .errors import KnowledgeError, Problem
 from .evaluate import Report, evaluate
-from .knowledge import Abstention, Knowledge, LabelledQuestion, load_knowledge, load_question_set
+from .knowledge import (
+    Abstention,
+    Knowledge,
+    LabelledQuestion,
+    default_knowledge_dir,
+    load_knowledge,
+    load_question_set,
+)
 from .text import normalize
 
-WRONG_QUOTE_COST = 2.0
-MISSED_ANSWER_COST = 1.0
+REFERRAL_TARGET = 0.95
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
     ids = [p.id for p in bot.passages]
     rows: list[list[float]] = []
     labels: list[int] = []
+    out_of_scope: list[bool] = []
     for item in items:
         if item.expect == "crisis" or (item.expect == "referral" and item.reason not in ("", "no_match")):
             continue
@@ -53,9 +61,12 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
         if not text or bot.triage.check(text) is not None:
             continue
         found = bot.retrieve(text)
+        if found.features[FULL_MATCH]:
+            continue  # answered by rule, whatever the model says
         top = ids[int(found.hits.docs[0])] if len(found.hits.docs) else None
         rows.append([found.features[n] for n in names])
         labels.append(int(item.expect == ANSWER and top in item.passages))
+        out_of_scope.append(item.expect != ANSWER)
     x = np.asarray(rows)
     y = np.asarray(labels)
     if len(set(labels)) < 2:
@@ -70,7 +81,7 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
     bias = float(model.intercept_[0] - (model.coef_[0] * mean / scale).sum())
     z = x @ weights + bias
     prob = 1.0 / (1.0 + np.exp(-z))
-    threshold = _best_threshold(prob, y)
+    threshold = _best_threshold(prob, y, np.asarray(out_of_scope))
     cv = None
     folds = min(5, int(min(y.sum(), len(y) - y.sum())))
     if folds >= 2:
@@ -82,23 +93,33 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
     return abst, len(y), int(y.sum()), cv
 
 
-def _best_threshold(prob, y) -> float:
-    """The cut-off with the lowest cost; among equals, the most cautious (highest)."""
+def _best_threshold(prob, y, out_of_scope) -> float:
+    """The lowest cut-off that still refers REFERRAL_TARGET of the out-of-scope questions.
+
+    Lower cut-offs answer more; the constraint keeps guesses rare. Only questions that reach retrieval
+    count here (triage referrals are always right).
+    """
     import numpy as np
 
-    candidates = sorted(set(np.round(prob, 6)) | {0.5})
-    best, best_cost = 0.5, float("inf")
-    for t in candidates:
-        answer = prob >= t
-        cost = WRONG_QUOTE_COST * (answer & (y == 0)).sum() + MISSED_ANSWER_COST * (~answer & (y == 1)).sum()
-        if cost <= best_cost:
-            best, best_cost = float(t), cost
-    return best
+    n_out = max(int(out_of_scope.sum()), 1)
+    for t in sorted(set(np.round(prob, 6)) | {1.0}):
+        quoted = int(((prob >= t) & out_of_scope).sum())
+        if 1 - quoted / n_out >= REFERRAL_TARGET:
+            return float(t)
+    return 1.0
 
 
 def calibrate(root: str | os.PathLike[str] | None = None, write: bool = True) -> Calibration:
     """Re-fit abstention for the knowledge base at `root` on its eval/dev.yaml; store it in bot.yaml."""
-    kb = load_knowledge(root)
+    try:
+        kb = load_knowledge(root)
+    except KnowledgeError as exc:
+        # A stale or hand-broken abstention block is exactly what calibrate replaces: reset it and go on.
+        if not write or not all(p.message.startswith("abstention:") for p in exc.problems):
+            raise
+        base = Path(root) if root is not None else default_knowledge_dir()
+        write_abstention(base / "bot.yaml", Abstention())
+        kb = load_knowledge(base)
     items = load_question_set(kb.dev_set, kb)
     abst, n, pos, cv = fit(FAQBot(kb), items)
     if write:

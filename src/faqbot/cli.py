@@ -85,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `faqbot eval … | head`: the reader left; not an error
+        sys.stderr.close()
+        return 0
     except Exception as exc:  # the CLI edge: one line, never a traceback
         print(f"Error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

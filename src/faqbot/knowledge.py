@@ -193,10 +193,11 @@ def load_knowledge(root: str | os.PathLike[str] | None = None) -> Knowledge:
     if not base.is_dir():
         raise KnowledgeError([Problem(str(base), 1, "knowledge directory not found")])
     problems: list[Problem] = []
-    sources = _load_sources(base, problems)
+    declared: set[str] = set()
+    sources = _load_sources(base, problems, declared)
     curation = _load_curation(base, problems)
     topics, excluded = curation
-    passages = _load_passages(base, sources, topics, excluded, problems)
+    passages = _load_passages(base, sources, declared, topics, excluded, problems)
     bot = _load_bot(base, problems)
     safety = _load_safety(base, problems)
     synonyms = _load_synonyms(base, problems)
@@ -219,7 +220,8 @@ def load_knowledge(root: str | os.PathLike[str] | None = None) -> Knowledge:
 # ---------------------------------------------------------------- sources
 
 
-def _load_sources(base: Path, problems: list[Problem]) -> dict[str, tuple[Source, int]] | None:
+def _load_sources(base: Path, problems: list[Problem], declared: set[str]) -> dict[str, tuple[Source, int]] | None:
+    """The readable sources by id; `declared` receives every id in sources.yaml, readable or not."""
     rel = "sources.yaml"
     doc = read_yaml(base / rel, rel)
     problems += doc.problems
@@ -240,6 +242,7 @@ def _load_sources(base: Path, problems: list[Problem]) -> dict[str, tuple[Source
         if sid in out:
             r.error(line, f"{where}: duplicate id (first at line {out[sid][1]})")
             continue
+        declared.add(sid)
         if "file" not in f:
             continue
         path = (src_dir / f["file"]).resolve()
@@ -306,7 +309,8 @@ class _SourceIndex:
         return self.text[self.offsets[at]: self.offsets[at + len(needle) - 1] + 1]
 
 
-def _load_passages(base: Path, sources: dict[str, tuple[Source, int]] | None, topics: tuple[Topic, ...],
+def _load_passages(base: Path, sources: dict[str, tuple[Source, int]] | None, declared: set[str],
+                   topics: tuple[Topic, ...],
                    excluded: tuple[ExcludedPhrase, ...], problems: list[Problem]) -> list[Passage] | None:
     files = sorted((base / "passages").glob("*.yaml")) + sorted((base / "passages").glob("*.yml"))
     if not files:
@@ -347,7 +351,8 @@ def _load_passages(base: Path, sources: dict[str, tuple[Source, int]] | None, to
             text = None
             if sid is not None and sources is not None:
                 if sid not in indexes:
-                    r.error(line_of(item, "source", line), f"{where}: unknown source '{sid}' (not in sources.yaml)")
+                    if sid not in declared:  # a declared but unreadable source is reported once, in sources.yaml
+                        r.error(line_of(item, "source", line), f"{where}: unknown source '{sid}' (not in sources.yaml)")
                 elif "quote" in f:
                     text = indexes[sid].find(f["quote"])
                     if text is None:
@@ -599,7 +604,9 @@ def _patterns(r: Reader, data: Any, key: str, default_line: int) -> tuple[Patter
         if not isinstance(regex, str):
             continue
         try:
-            re.compile(regex)
+            # Compiled the way triage joins them, so a pattern that only works alone (e.g. a global
+            # inline flag such as "(?i)") is caught here, at its line, not at start-up.
+            re.compile(f"(?:{regex})|(?:x)")
         except re.error as exc:
             r.error(line, f"{key}: invalid pattern {regex!r}: {exc}")
             continue
