@@ -9,7 +9,6 @@ exactly the expected problems (plus, where a case says so, knock-on problems mat
 check DIR` exits 1 and prints them as `file:line: message` lines without a traceback; and undoing the edit (copying
 back the changed files) makes the base load again.
 
-Cases marked xfail(strict=True) are product bugs reported to the maintainer; they pass once the bug is fixed.
 """
 
 from __future__ import annotations
@@ -526,7 +525,7 @@ def invalid_regex(b: Base) -> list[Expect]:
 def regex_inline_flag(b: Base) -> list[Expect]:
     # `(?i)` compiles alone, but triage joins the patterns into one alternation, where it is an error.
     line = b.sub("safety.yaml", r"^ignore:\n", lambda m: m.group() + "  - (?i)\\bbored to death\\b\n") + 1
-    return [Expect("safety.yaml", line, r"ignore")]
+    return [Expect("safety.yaml", line, r"ignore: invalid pattern '\(\?i\).*global flags")]
 
 
 def crlf_and_typo(b: Base) -> list[Expect]:
@@ -537,25 +536,15 @@ def crlf_and_typo(b: Base) -> list[Expect]:
             Expect(p.file, line, r"unknown key 'topcs' \(did you mean 'topics'\?\)")]
 
 
-def _bug(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"BUG: {reason}")
-
-
 NO_PASSAGES = r"^source '[^']+' has no passages"
-UNREADABLE_SOURCE = r"unknown source"  # knock-on of an unreadable source; see test_unreadable_source_*
 
 CASES = [
-    pytest.param(Case(yaml_unclosed_quote), id="yaml-unclosed-quote", marks=_bug(
-        "an unclosed double quote is reported at the end of the file (a line past the last one) as 'found "
-        "unexpected end of stream'; yamlfile.read_yaml prefers problem_mark over context_mark")),
+    pytest.param(Case(yaml_unclosed_quote), id="yaml-unclosed-quote"),
     pytest.param(Case(yaml_apostrophe_in_single_quotes), id="yaml-apostrophe-in-single-quotes"),
     pytest.param(Case(yaml_bad_indentation), id="yaml-bad-indentation"),
     pytest.param(Case(yaml_tab_indentation), id="yaml-tab-indentation"),
     pytest.param(Case(yaml_duplicate_key), id="yaml-duplicate-key"),
-    pytest.param(Case(yaml_colon_in_question), id="yaml-colon-in-question", marks=_bug(
-        "'- Telehealth: is it safe' (a question with ': ' unquoted) is reported at the 'questions:' line as "
-        "\"'questions' must be a list of non-empty texts, found a list\"; Reader.fields should name the item's "
-        "line and say it is a mapping (quote the text)")),
+    pytest.param(Case(yaml_colon_in_question), id="yaml-colon-in-question"),
     pytest.param(Case(yaml_missing_top_key), id="yaml-missing-passages-header"),
     pytest.param(Case(type_questions_as_text), id="type-questions-as-text"),
     pytest.param(Case(type_topics_as_mapping), id="type-topics-as-mapping"),
@@ -576,39 +565,26 @@ CASES = [
     pytest.param(Case(dev_unknown_passage, dev=True), id="dev-unknown-passage-id"),
     pytest.param(Case(empty_questions), id="empty-questions"),
     pytest.param(Case(_quote_word_changed(_swap_letters)), id="quote-not-in-source"),
-    pytest.param(Case(_quote_word_changed(_drop_last_letter)), id="quote-not-in-source-word-truncated", marks=_bug(
-        "a quote word that lost its last letter ('widely' -> 'widel') is reported as \"it matches up to 'has been "
-        "widel' then differs at 'recognized'\": knowledge._near_miss tests word prefixes with a substring search "
-        "(`' '.join(words[:n]) in collapsed`), so a truncated word counts as matching and the hint names the next "
-        "word")),
+    pytest.param(Case(_quote_word_changed(_drop_last_letter)), id="quote-not-in-source-word-truncated"),
     pytest.param(Case(quote_with_excluded_phrase), id="quote-with-excluded-phrase"),
     pytest.param(Case(no_passages, allow=NO_PASSAGES), id="empty-kb-no-passages"),
     pytest.param(Case(empty_passages_file, allow=NO_PASSAGES), id="empty-passages-file"),
     pytest.param(Case(no_passage_files), id="empty-kb-no-passage-files"),
     pytest.param(Case(passages_not_utf8), id="passages-not-utf8"),
     pytest.param(Case(passages_utf16), id="passages-utf16"),
-    pytest.param(Case(source_not_utf8, allow=UNREADABLE_SOURCE), id="source-not-utf8"),
-    pytest.param(Case(source_file_missing, allow=UNREADABLE_SOURCE), id="source-file-missing"),
-    pytest.param(Case(source_file_empty, allow=UNREADABLE_SOURCE), id="source-file-empty"),
-    pytest.param(Case(source_file_outside, allow=UNREADABLE_SOURCE), id="source-file-outside-sources"),
+    pytest.param(Case(source_not_utf8), id="source-not-utf8"),
+    pytest.param(Case(source_file_missing), id="source-file-missing"),
+    pytest.param(Case(source_file_empty), id="source-file-empty"),
+    pytest.param(Case(source_file_outside), id="source-file-outside-sources"),
     pytest.param(Case(source_changed_after_curation), id="source-changed-after-curation"),
     pytest.param(Case(excluded_source_quoted), id="source-excluded-but-quoted"),
     pytest.param(Case(unknown_placeholder), id="bot-unknown-placeholder"),
-    pytest.param(Case(placeholder_unbalanced_brace), id="bot-placeholder-unbalanced-brace", marks=_bug(
-        "'{clinic_contact' (missing '}') in messages.no_match passes load_knowledge; FAQBot.__init__ then raises "
-        "ValueError from str.format_map, so `faqbot check` prints \"Error: ValueError: expected '}' before end of "
-        "string\" with no file:line (knowledge._check_placeholders only sees well-formed {name} fields)")),
-    pytest.param(Case(placeholder_not_a_name), id="bot-placeholder-not-a-name", marks=_bug(
-        "'{Mon-Fri 9-5}' in messages.no_match passes load_knowledge (_PLACEHOLDER matches only {\\w*}); "
-        "FAQBot.__init__ raises KeyError from format_map and `faqbot check` prints \"Error: KeyError: 'Mon-Fri "
-        "9-5'\" with no file:line")),
+    pytest.param(Case(placeholder_unbalanced_brace), id="bot-placeholder-unbalanced-brace"),
+    pytest.param(Case(placeholder_not_a_name), id="bot-placeholder-not-a-name"),
     pytest.param(Case(crisis_resources_empty), id="bot-crisis-resources-empty"),
     pytest.param(Case(crisis_resources_missing), id="bot-crisis-resources-missing"),
     pytest.param(Case(invalid_regex), id="safety-invalid-regex"),
-    pytest.param(Case(regex_inline_flag), id="safety-regex-inline-flag", marks=_bug(
-        "'(?i)...' compiles alone so knowledge._patterns accepts it, but triage._compile joins patterns as "
-        "(?:a)|(?:b) where a global flag is an error: FAQBot.__init__ raises re.error and `faqbot check` prints "
-        "'Error: error: global flags not at the start of the expression at position N' with no file:line")),
+    pytest.param(Case(regex_inline_flag), id="safety-regex-inline-flag"),
 ]
 
 # ---------------------------------------------------------------- fixtures and runners
@@ -746,18 +722,6 @@ def test_broken_base_is_refused(case: Case, prepared: dict[Case, Prepared | Exce
     changed = _undo(base.root, pristine[0])
     assert changed, "the mistake changed no file"
     _load(base.root, dev=True)  # fixed: the base (and its dev set) load again
-
-
-@pytest.mark.xfail(strict=True, reason="BUG: when a source file cannot be read (missing, not UTF-8, empty, outside "
-                   "sources/), _load_sources drops the source and _load_passages then reports every passage quoting "
-                   "it as \"unknown source 'X' (not in sources.yaml)\", which is false: X is in sources.yaml")
-@pytest.mark.parametrize("make", [source_file_missing, source_not_utf8, source_file_empty, source_file_outside],
-                         ids=["missing", "not-utf8", "empty", "outside-sources"])
-def test_unreadable_source_is_not_called_unknown(make, base: Base):
-    make(base)
-    problems = _problems(base.root, dev=False)
-    misleading = [str(p) for p in problems if "not in sources.yaml" in p.message]
-    assert not misleading, "\n".join(misleading)
 
 
 def test_several_mistakes_are_all_reported_at_once(base: Base, pristine):

@@ -116,12 +116,12 @@ class FAQBot:
             return self._reply(text, REFERRAL, "empty", self._messages["empty"],
                                related=self._examples)
         verdict = self.triage.check(text)  # whole text, before the length limit: a crisis always counts
-        if verdict is not None:
-            if verdict.kind == CRISIS:
-                return self._reply(text, CRISIS, "crisis", self._crisis_message)
-            return self._reply(text, REFERRAL, verdict.reason, self._referral_messages[verdict.reason])
+        if verdict is not None and verdict.kind == CRISIS:
+            return self._reply(text, CRISIS, "crisis", self._crisis_message)
         if len(text) > self.config.max_question_chars:
             return self._reply(text, REFERRAL, "too_long", self._messages["too_long"])
+        if verdict is not None:
+            return self._reply(text, REFERRAL, verdict.reason, self._referral_messages[verdict.reason])
         found = self.retrieve(text)
         hits = found.hits
         weak = found.confidence < self.config.abstention.threshold and not found.features[FULL_MATCH]

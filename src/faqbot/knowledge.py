@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,6 @@ from .yamlfile import Reader, line_of, read_yaml
 
 ENV_VAR = "FAQBOT_KNOWLEDGE"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
 @dataclass(frozen=True)
@@ -377,7 +377,7 @@ def _near_miss(quote: str, collapsed: str) -> str:
     words = collapse_whitespace(quote).split(" ")
     best = 0
     for n in range(1, len(words) + 1):
-        if " ".join(words[:n]) in collapsed:
+        if re.search(re.escape(" ".join(words[:n])) + r"(?=\s|$)", collapsed):  # whole words only
             best = n
         else:
             break
@@ -535,7 +535,13 @@ PLACEHOLDERS = ("clinic_name", "clinic_contact", "max_chars")
 
 
 def _check_placeholders(r: Reader, text: str, where: str, line: int) -> None:
-    for name in _PLACEHOLDER.findall(text):
+    """Every {name} must be a known placeholder; a literal brace must be doubled ({{ or }})."""
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        r.error(line, f"{where}: {exc} (write {{{{ and }}}} for a literal brace)")
+        return
+    for name in names:
         if name not in PLACEHOLDERS:
             known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
             r.error(line, f"{where}: unknown placeholder '{{{name}}}' (use {known})")

@@ -372,6 +372,22 @@ def create_app(bot: FAQBot | None = None, knowledge: str | None = None, root_pat
     async def api_health() -> Response:
         return Response(health, media_type="application/json")
 
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                   include_in_schema=False)
+    async def api_fallback(rest: str) -> Response:
+        # Without this, Gradio (mounted at "/") would answer with its own non-JSON 404.
+        method = {"ask": "POST", "health": "GET"}.get(rest)
+        if method is not None:
+            resp = error(405, f"method not allowed: use {method} /api/{rest}")
+            resp.headers["allow"] = method
+            return resp
+        return error(404, f"no such API route /api/{rest}: see /docs")
+
+    @app.api_route("/gradio_api/run/{rest:path}", methods=["GET", "POST"], include_in_schema=False)
+    async def queue_bypass_closed(rest: str) -> Response:
+        # Closed by api_open=False anyway; answering here also spares the log Gradio's 500 for unknown names.
+        return error(404, "not found: the chat API goes through the queue (/gradio_api/call/ask)")
+
     @app.get("/gradio.js", include_in_schema=False)
     async def gradio_js() -> Response:
         return FileResponse(_GRADIO_JS, media_type="text/javascript")
@@ -391,7 +407,7 @@ def create_app(bot: FAQBot | None = None, knowledge: str | None = None, root_pat
     app.add_exception_handler(Exception, server_error)
     # CORS before mounting: Gradio then leaves CORS to this allow-list (no credentials, no echoing any origin).
     app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins), allow_methods=["GET", "POST"],
-                       allow_headers=["Content-Type"], allow_credentials=False, max_age=600)
+                       allow_headers=["Content-Type", "X-Gradio-User"], allow_credentials=False, max_age=600)
     app.add_middleware(SecurityHeaders, frame_ancestors=cfg.frame_ancestors)
 
     demo = build_ui(bot)

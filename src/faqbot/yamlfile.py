@@ -58,9 +58,14 @@ def read_yaml(path: Path, rel: str) -> YamlDoc:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
+        # At the end of the file the problem mark is past the last line; the context (e.g. "while
+        # scanning a quoted scalar") points where the mistake starts.
+        at_end = exc.problem_mark is not None and exc.problem_mark.index >= len(text) - 1
+        mark = exc.context_mark if (at_end and exc.context_mark) else (exc.problem_mark or exc.context_mark)
+        line = min(mark.line + 1, text.count("\n") + 1) if mark else 1
         what = exc.problem or "invalid YAML"
+        if exc.context and at_end:
+            what = f"{what} {exc.context} (is a quote left open?)"
         return YamlDoc(None, [Problem(rel, line, f"YAML syntax error: {what}")])
     except yaml.YAMLError as exc:
         return YamlDoc(None, [Problem(rel, 1, f"YAML error: {exc}")])
@@ -171,11 +176,25 @@ class Reader:
                 continue
             value = data[key]
             test, description = _KINDS[kind]
+            if kind == "texts" and isinstance(value, list) and not test(value):
+                self._bad_item(value, lines.get(key, at), where, key)
+                continue
             if not test(value):
                 self.error(lines.get(key, at), f"{where}: '{key}' must be {description}, found {_kind(value)}")
                 continue
             out[key] = value
         return out
+
+    def _bad_item(self, items: list, line: int, where: str, key: str) -> None:
+        """Name the first item of a text list that is not text, at its own line."""
+        item_lines = getattr(items, "lines", [])
+        for i, item in enumerate(items):
+            if isinstance(item, str) and item.strip():
+                continue
+            at = item_lines[i] if i < len(item_lines) else line
+            hint = " (a ': ' in it makes YAML read a mapping: put the text in quotes)" if isinstance(item, dict) else ""
+            self.error(at, f"{where}: '{key}' item {i + 1} must be non-empty text, found {_kind(item)}{hint}")
+            return
 
     def top_list(self, data: Any, key: str) -> list[tuple[Any, int]]:
         """The items of the top-level list `key:` with their lines; reports a missing or wrong top level."""
