@@ -107,3 +107,12 @@ def test_unanswered_hook_sees_only_no_match(kb_copy):
     bot.ask("i want to die")
     bot.ask("how much does parking cost at the zoo")
     assert seen == ["how much does parking cost at the zoo"]
+
+
+def test_related_questions_never_repeat_the_question(bot):
+    for p in bot.passages[:15]:
+        for q in p.questions[:2]:
+            reply = bot.ask(q)
+            keys = [" ".join(r.casefold().replace("?", " ").split()) for r in reply.related]
+            assert " ".join(q.casefold().replace("?", " ").split()) not in keys, q
+            assert len(set(keys)) == len(keys)

@@ -129,11 +129,11 @@ class FAQBot:
             if self.on_unanswered is not None:
                 self.on_unanswered(text)
             return self._reply(text, REFERRAL, "no_match", self._messages["no_match"],
-                               related=self._related(hits, skip=()) or self._examples,
+                               related=self._related(hits, skip=(), asked=text) or self._examples,
                                confidence=found.confidence)
         chosen = self._choose(hits)
         quotes = tuple(self._quote(d, s) for d, s in chosen)
-        related = self._related(hits, skip={d for d, _ in chosen})
+        related = self._related(hits, skip={d for d, _ in chosen}, asked=text)
         return self._reply(text, ANSWER, "matched", self._messages["answer"], quotes, related, found.confidence)
 
     def retrieve(self, text: str) -> Retrieved:
@@ -179,17 +179,21 @@ class FAQBot:
                 chosen.append((int(d), float(s)))
         return chosen
 
-    def _related(self, hits: Hits, skip: set[int] | tuple[()]) -> tuple[str, ...]:
-        """First questions of the next-best passages that still share a good part of the top score."""
+    def _related(self, hits: Hits, skip: set[int] | tuple[()], asked: str) -> tuple[str, ...]:
+        """First questions of the next-best passages that still share a good part of the top score.
+
+        A passage's first question that repeats what was just asked is passed over for its second.
+        """
         out: list[str] = []
+        same = _question_key(asked)
         floor = RELATED_SHARE * float(hits.scores[0]) if len(hits.scores) else 0.0
         for d, score in zip(hits.docs, hits.scores, strict=True):
             if int(d) in skip:
                 continue
             if score < floor:
                 break
-            q = self.passages[int(d)].questions[0]
-            if q not in out:
+            q = next((x for x in self.passages[int(d)].questions if _question_key(x) != same), "")
+            if q and q not in out:
                 out.append(q)
             if len(out) >= self.config.retrieval.related:
                 break
@@ -202,6 +206,11 @@ class FAQBot:
     def _reply(self, text: str, kind: str, reason: str, message: str, passages: tuple[Quote, ...] = (),
                related: tuple[str, ...] = (), confidence: float = 0.0) -> Answer:
         return Answer(text, kind, reason, message, passages, tuple(related), self.config.disclaimer, confidence)
+
+
+def _question_key(text: str) -> str:
+    """A question as compared for repeats: case, punctuation and spacing ignored."""
+    return " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:

@@ -26,19 +26,22 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import anyio
 import gradio as gr
+import swagger_ui_bundle
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .bot import CRISIS, Answer, FAQBot
-from .errors import KnowledgeError
+from .errors import KnowledgeError, Problem
 from .knowledge import BotConfig, load_knowledge
 from .unanswered import UnansweredLog
 
-__all__ = ["MAX_BODY_BYTES", "create_app", "render_reply", "respond", "serve"]
+__all__ = ["MAX_BODY_BYTES", "build_ui", "check_origins", "create_app", "render_reply", "respond", "serve", "text"]
 
 MAX_BODY_BYTES = 16 * 1024  # a question is at most a few thousand characters; anything bigger is refused (413)
 MAX_IN_FLIGHT = 32  # /api/ask requests being answered or waiting at once; beyond this: 503 "busy"
@@ -86,14 +89,11 @@ def render_reply(reply: Answer | dict[str, Any], config: BotConfig | None = None
     r = reply.to_dict() if isinstance(reply, Answer) else reply
     parts: list[str] = []
     if r["kind"] == CRISIS:
-        resources = ([(c.name, c.contact) for c in config.crisis_resources] if config is not None else
-                     [tuple(line[2:].split(": ", 1)) for line in r["message"].splitlines() if line.startswith("- ")])
         intro = " ".join(line for line in r["message"].splitlines() if not line.startswith("- ")).strip()
         if intro.endswith(":"):  # "Please reach a person now:" introduced the list, which now comes first
             intro = intro[:-1] + "."
-
-        items = "".join(f"<li><strong>{text(name)}</strong>: {text(contact[0] if contact else '')}</li>"
-                        for name, *contact in resources)
+        items = "".join(f"<li><strong>{text(name)}</strong>: {text(contact)}</li>"
+                        for name, contact in _resources(r, config))
         parts.append(f'<div class="faq-crisis" role="alert"><p class="faq-crisis-title"><strong>Get help now'
                      f'</strong></p><ul class="faq-resources">{items}</ul><p>{text(intro)}</p></div>')
     elif r["message"]:
@@ -103,6 +103,13 @@ def render_reply(reply: Answer | dict[str, Any], config: BotConfig | None = None
                      f'<cite>{text(p["source"]["title"])}</cite></p></blockquote>')
     parts.append(f'<p class="faq-disclaimer"><small>{text(r["disclaimer"])}</small></p>')
     return f'<div class="faq-reply faq-kind-{text(r["kind"])}">{"".join(parts)}</div>'
+
+
+def _resources(reply: dict[str, Any], config: BotConfig | None) -> list[tuple[str, str]]:
+    if config is not None:
+        return [(c.name, c.contact) for c in config.crisis_resources]
+    pairs = (line[2:].partition(": ") for line in reply["message"].splitlines() if line.startswith("- "))
+    return [(name, contact) for name, _, contact in pairs]
 
 
 def _bot_message(answer: Answer, config: BotConfig | None) -> dict[str, Any]:
@@ -157,11 +164,25 @@ _CSS = """
 .faq-contact { font-size: .9em; }
 .faq-intro { padding: 0 1rem; text-align: center; }
 @media (max-width: 480px) {
-  .gradio-container .main { padding: 6px 6px !important; }
   .faq-header h1 { font-size: 1.15rem; }
   .faq-contact { font-size: .8em; }
 }
 """
+# After a reply, scroll the chat (not the page, which may be a clinic's) so the latest question is at the top:
+# a reply is read from its start, and a crisis reply starts with where to get help.
+_SCROLL_JS = """() => { setTimeout(() => {
+  const chat = document.getElementById("faq-chat");
+  const users = chat ? chat.querySelectorAll('[data-testid="user"]') : [];
+  if (!users.length) return;
+  const last = users[users.length - 1];
+  let box = last.parentElement;
+  while (box && box !== chat && !(box.scrollHeight > box.clientHeight &&
+         /(auto|scroll)/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
+  if (box && box !== chat) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+}, 80); }"""
+
+# Gradio scopes `css` inside its container; the page's own padding is outside it, so that goes in <head>.
+_HEAD = "<style>@media (max-width: 480px) { .gradio-container .main.app { padding: 6px !important; } }</style>"
 
 
 def build_ui(bot: FAQBot) -> gr.Blocks:
@@ -171,12 +192,12 @@ def build_ui(bot: FAQBot) -> gr.Blocks:
         gr.HTML(f'<div class="faq-header"><h1>{text(cfg.title)}</h1><p class="faq-contact">'
                 f'{text(cfg.clinic_name)}: {text(cfg.clinic_contact)}</p></div>', js_on_load=None)
         chatbot = gr.Chatbot(
-            label="Conversation", show_label=False, elem_id="faq-chat", height="60vh", min_height=320,
+            label="Conversation", show_label=False, elem_id="faq-chat", height="calc(100vh - 240px)", min_height=320,
             placeholder=f'<div class="faq-intro">{_lines(cfg.intro)}</div>',
             examples=[{"text": q} for q in cfg.examples],
             buttons=[], feedback_options=None, latex_delimiters=[], sanitize_html=True,
-            render_markdown=True, allow_tags=False, allow_file_downloads=False, autoscroll=True,
-            layout="bubble",
+            render_markdown=True, allow_tags=False, allow_file_downloads=False, autoscroll=False,
+            layout="panel",
         )
         question = gr.Textbox(label="Your question", placeholder="Type a question and press Enter",
                               lines=1, max_lines=5, submit_btn="Send", elem_id="faq-question", autofocus=False)
@@ -190,11 +211,14 @@ def build_ui(bot: FAQBot) -> gr.Blocks:
                 value = value.get("text") or value.get("value") or ""
             return respond(value, history, bot)
 
-        question.submit(ask, [question, chatbot], [question, chatbot], api_name="ask", show_progress="hidden")
-        chatbot.example_select(pick, [chatbot], [question, chatbot], api_visibility="private",
-                               show_progress="hidden")
-        chatbot.option_select(pick, [chatbot], [question, chatbot], api_visibility="private",
-                              show_progress="hidden")
+        for event in [
+            question.submit(ask, [question, chatbot], [question, chatbot], api_name="ask", show_progress="hidden"),
+            chatbot.example_select(pick, [chatbot], [question, chatbot], api_visibility="private",
+                                   show_progress="hidden"),
+            chatbot.option_select(pick, [chatbot], [question, chatbot], api_visibility="private",
+                                  show_progress="hidden"),
+        ]:
+            event.then(None, js=_SCROLL_JS)
     demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
     return demo
 
@@ -313,6 +337,19 @@ def _json_type(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+_ORIGIN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
+
+
+def check_origins(config: BotConfig) -> None:
+    """Refuse allow-list entries that are not exact origins (a typo must not widen or break the policy)."""
+    problems = [Problem("bot.yaml", 1, f"web.{key}: {value!r} is not an origin like 'https://www.clinic.example' "
+                        "(scheme and host, optional port, no path, no trailing slash, no wildcard)")
+                for key in ("cors_origins", "frame_ancestors") for value in getattr(config, key)
+                if not _ORIGIN.match(value)]
+    if problems:
+        raise KnowledgeError(problems)
+
+
 def _load_bot(knowledge: str | os.PathLike[str] | None) -> FAQBot:
     kb = load_knowledge(knowledge)
     log = UnansweredLog.for_knowledge(kb)
@@ -331,13 +368,14 @@ def create_app(bot: FAQBot | None = None, knowledge: str | None = None, root_pat
     if bot is None:
         bot = _load_bot(knowledge)
     cfg = bot.config
+    check_origins(cfg)
     disclaimer = cfg.disclaimer
     headers = security_headers(cfg.frame_ancestors)
 
     def error(status: int, message: str) -> JSONResponse:
         return JSONResponse({"error": message, "disclaimer": disclaimer}, status_code=status)
 
-    app = FastAPI(title=f"faqbot: {cfg.title}", version=_version(), redoc_url=None,
+    app = FastAPI(title=f"faqbot: {cfg.title}", version=_version(), redoc_url=None, docs_url=None,
                   description="Answers questions only by quoting curated passages verbatim, with their source; "
                   "otherwise refers to the clinic or, in a crisis, lists where to get help now. Every reply, "
                   "errors included, carries the disclaimer.")
@@ -388,6 +426,17 @@ def create_app(bot: FAQBot | None = None, knowledge: str | None = None, root_pat
         # Closed by api_open=False anyway; answering here also spares the log Gradio's 500 for unknown names.
         return error(404, "not found: the chat API goes through the queue (/gradio_api/call/ask)")
 
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs(request: Request) -> Response:
+        # FastAPI's default page loads Swagger UI from a CDN; serve the files bundled in swagger-ui-bundle.
+        prefix = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(openapi_url=f"{prefix}/openapi.json", title=app.title,
+                                   swagger_js_url=f"{prefix}/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{prefix}/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url=f"{prefix}/docs-assets/favicon-32x32.png")
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
     @app.get("/gradio.js", include_in_schema=False)
     async def gradio_js() -> Response:
         return FileResponse(_GRADIO_JS, media_type="text/javascript")
@@ -413,7 +462,7 @@ def create_app(bot: FAQBot | None = None, knowledge: str | None = None, root_pat
     demo = build_ui(bot)
     theme = gr.themes.Default(font=_FONT, font_mono=_FONT_MONO)
     return gr.mount_gradio_app(app, demo, path="/", root_path=root_path or None, footer_links=[], theme=theme,
-                               css=_CSS, run_history=False, pwa=False, mcp_server=False, ssr_mode=False,
+                               css=_CSS, head=_HEAD, run_history=False, pwa=False, mcp_server=False, ssr_mode=False,
                                enable_monitoring=False, show_error=False)
 
 
@@ -433,7 +482,7 @@ def serve(knowledge: str | None = None, host: str = "127.0.0.1", port: int = 786
     served half-loaded.
     """
     try:
-        bot = _load_bot(knowledge)
+        app = create_app(_load_bot(knowledge), root_path=root_path)
     except KnowledgeError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -441,7 +490,6 @@ def serve(knowledge: str | None = None, host: str = "127.0.0.1", port: int = 786
         raise SystemExit(1) from None
     import uvicorn
 
-    app = create_app(bot, root_path=root_path)
     shown = f"[{host}]" if ":" in host else host
     behind = f"; public under {root_path}/ behind your reverse proxy" if root_path else ""
     print(f"faqbot: chat on http://{shown}:{port}/ (JSON API: POST /api/ask, docs: /docs{behind}); Ctrl+C stops",
