@@ -41,6 +41,8 @@ def test_extra_passages_are_close_in_score_and_distinct(bot):
     "Who won the football game last night?",
     "What is the capital of Mongolia?",
     "Recommend a good laptop for programming",
+    "does the parking garage validate, call me on 555-010-4477",
+    "My cousin's wedding is next month and I need ideas for a speech about our childhood summers at the lake",
 ])
 def test_out_of_scope_questions_are_referred_not_guessed(bot, question):
     reply = bot.ask(question)

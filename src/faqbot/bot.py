@@ -124,7 +124,9 @@ class FAQBot:
             return self._reply(text, REFERRAL, verdict.reason, self._referral_messages[verdict.reason])
         found = self.retrieve(text)
         hits = found.hits
-        weak = found.confidence < self.config.abstention.threshold and not found.features[FULL_MATCH]
+        model = self.config.abstention
+        weak = (found.confidence < model.threshold and not found.features[FULL_MATCH]) or (
+            found.features["coverage"] < model.min_coverage)
         if not len(hits.docs) or weak:
             if self.on_unanswered is not None:
                 self.on_unanswered(text)

@@ -50,10 +50,12 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     names = tuple(FEATURES)
+    floor = bot.config.abstention.min_coverage
     ids = [p.id for p in bot.passages]
     rows: list[list[float]] = []
     labels: list[int] = []
     out_of_scope: list[bool] = []
+    allowed: list[bool] = []
     for item in items:
         if item.expect == "crisis" or (item.expect == "referral" and item.reason not in ("", "no_match")):
             continue
@@ -63,6 +65,7 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
         found = bot.retrieve(text)
         if found.features[FULL_MATCH]:
             continue  # answered by rule, whatever the model says
+        allowed.append(found.features["coverage"] >= floor)  # below the floor: refused by rule
         top = ids[int(found.hits.docs[0])] if len(found.hits.docs) else None
         rows.append([found.features[n] for n in names])
         labels.append(int(item.expect == ANSWER and top in item.passages))
@@ -81,7 +84,8 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
     bias = float(model.intercept_[0] - (model.coef_[0] * mean / scale).sum())
     z = x @ weights + bias
     prob = 1.0 / (1.0 + np.exp(-z))
-    threshold = _best_threshold(prob, y, np.asarray(out_of_scope))
+    # Rows the coverage rule refuses count as refused whatever the threshold.
+    threshold = _best_threshold(np.where(np.asarray(allowed), prob, -1.0), y, np.asarray(out_of_scope))
     cv = None
     folds = min(5, int(min(y.sum(), len(y) - y.sum())))
     if folds >= 2:
@@ -89,7 +93,7 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
                                     (x - mean) / scale, y, cv=StratifiedKFold(folds, shuffle=True, random_state=0),
                                     method="predict_proba")[:, 1]
         cv = float(((cv_prob >= threshold) == y.astype(bool)).mean())
-    abst = Abstention(names, tuple(round(float(w), 6) for w in weights), round(bias, 6), round(threshold, 6))
+    abst = Abstention(names, tuple(round(float(w), 6) for w in weights), round(bias, 6), round(threshold, 6), floor)
     return abst, len(y), int(y.sum()), cv
 
 
@@ -102,7 +106,7 @@ def _best_threshold(prob, y, out_of_scope) -> float:
     import numpy as np
 
     n_out = max(int(out_of_scope.sum()), 1)
-    for t in sorted(set(np.round(prob, 6)) | {1.0}):
+    for t in sorted(set(np.round(prob[prob >= 0], 6)) | {1.0}):
         quoted = int(((prob >= t) & out_of_scope).sum())
         if 1 - quoted / n_out >= REFERRAL_TARGET:
             return float(t)
@@ -146,6 +150,7 @@ def write_abstention(path: Path, abst: Abstention) -> None:
         f"  weights: [{', '.join(repr(w) for w in abst.weights)}]\n"
         f"  bias: {abst.bias!r}\n"
         f"  threshold: {abst.threshold!r}\n"
+        f"  min_coverage: {abst.min_coverage!r}  # rule: never quote a passage holding less of the question\n"
     )
     text = path.read_text(encoding="utf-8")
     new = _BLOCK.sub(lambda _: block, text, count=1) if _BLOCK.search(text) else text.rstrip("\n") + "\n\n" + block

@@ -86,6 +86,9 @@ class Abstention:
     weights: tuple[float, ...] = (4.0, 4.0, 1.0)
     bias: float = -5.0
     threshold: float = 0.5
+    # A rule beside the model: never quote a passage that holds less than this share of the question's
+    # idf mass ("coverage"), however confident the model is (long off-topic questions fool it).
+    min_coverage: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -498,8 +501,8 @@ def _load_bot(base: Path, problems: list[Problem]) -> BotConfig | None:
     if "abstention" in top:
         f = r.fields(top["abstention"], "abstention", {"features": "texts", "weights": "numbers",
                                                        "bias": "number", "threshold": "number"},
-                     line=line_of(d, "abstention"))
-        if f and len(f) == 4:
+                     {"min_coverage": "number"}, line=line_of(d, "abstention"))
+        if f and {"features", "weights", "bias", "threshold"} <= set(f):
             from .abstain import FEATURES
 
             unknown = [x for x in f["features"] if x not in FEATURES]
@@ -508,7 +511,8 @@ def _load_bot(base: Path, problems: list[Problem]) -> BotConfig | None:
                         "and match the weights one to one (re-run `faqbot calibrate`)")
             else:
                 abstention = Abstention(tuple(f["features"]), tuple(float(w) for w in f["weights"]),
-                                        float(f["bias"]), float(f["threshold"]))
+                                        float(f["bias"]), float(f["threshold"]),
+                                        float(f.get("min_coverage", Abstention.min_coverage)))
     limits = r.fields(top.get("limits", {}), "limits", {}, {"max_question_chars": "int"},
                       line=line_of(d, "limits")) or {}
     max_chars = limits.get("max_question_chars", 2000)
