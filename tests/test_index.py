@@ -72,3 +72,25 @@ def test_question_cost_does_not_loop_over_passages():
     index = BM25Index(docs)
     hits = index.search(["t123"], k=3)
     assert list(hits.docs) == [123]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_small_and_large_paths_give_the_same_hits(seed, monkeypatch):
+    """Small indexes sum postings in a dict, large ones in numpy: same scores, same order, same figures."""
+    import faqbot.index as index_module
+
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(40)]
+    docs = [[rng.choice(vocab) for _ in range(rng.randint(1, 25))] for _ in range(300)]
+    small = BM25Index(docs)
+    monkeypatch.setattr(index_module, "SMALL_INDEX", 0)
+    large = BM25Index(docs)
+    assert small._small and not large._small
+    for _ in range(30):
+        query = [rng.choice([*vocab, "unseen"]) for _ in range(rng.randint(1, 5))]
+        a, b = small.search(query, k=8), large.search(query, k=8)
+        assert list(a.docs) == list(b.docs)
+        np.testing.assert_allclose(a.scores, b.scores, rtol=1e-12)
+        assert (a.best_possible, a.query_idf, a.known_share, a.n_terms) == pytest.approx(
+            (b.best_possible, b.query_idf, b.known_share, b.n_terms))
+        assert a.matched_idf == pytest.approx(b.matched_idf)

@@ -82,3 +82,21 @@ def test_informational_questions_with_the_same_words_are_answered(bot):
 def test_fold_makes_patterns_simple():
     assert fold("I Don’t want to be HERE anymore!") == " i dont want to be here anymore "
     assert fold("Ya no quiero estar aquí") == " ya no quiero estar aqui "
+
+
+def test_dispatch_agrees_with_plain_search(bot):
+    """PatternSet tries patterns only where they can start; it must find exactly what a plain search finds."""
+    import re
+
+    from faqbot.triage import PatternSet
+
+    texts = [fold(t) for t in CASES["crisis"] + CASES["not_crisis"]]
+    texts += [fold(t) for c in CATEGORIES for side in ("refer", "answer") for t in CASES["referrals"][c][side]]
+    rules = bot.knowledge.safety
+    groups = [rules.crisis, rules.crisis_unless_informational, rules.informational]
+    groups += [g for r in rules.referrals for g in (r.patterns, r.unless)]
+    for patterns in groups:
+        fast = PatternSet(patterns)
+        for text in texts:
+            slow = any(all(re.search(x, text) for x in (p.regex, *p.also)) for p in patterns)
+            assert fast.search(text) == slow, (text, patterns[0].line)

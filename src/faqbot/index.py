@@ -8,11 +8,15 @@ size of the knowledge base.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+
+# Below this many passages, summing postings in a dict beats numpy's per-call overhead.
+SMALL_INDEX = 4096
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,12 @@ class BM25Index:
         self.max_weight = np.maximum.reduceat(by_term.data, by_term.indptr[:-1]) if by_term.nnz else np.zeros(0)
         self.n_docs = n_docs
         self.k1, self.b, self.epsilon = k1, b, epsilon
+        self._small = n_docs <= SMALL_INDEX
+        if self._small:  # plain lists: the same additions in the same order, without array overhead
+            docs_l, weights_l, ptr = self._docs.tolist(), self._weights.tolist(), self._indptr.tolist()
+            self._lists = [(docs_l[a:z], weights_l[a:z]) for a, z in itertools.pairwise(ptr)]
+            self._idf_l = [max(x, 0.0) for x in idf.tolist()]
+            self._max_l = self.max_weight.tolist()
 
     def get_scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every document for `terms` (repeats count, as in rank_bm25)."""
@@ -78,7 +88,9 @@ class BM25Index:
         return scores
 
     def search(self, terms: list[str], k: int = 6) -> Hits:
-        """The top `k` documents for `terms` and the figures abstention reads."""
+        """The top `k` documents for `terms` (ties: lower index first) and the figures abstention reads."""
+        if self._small:
+            return self._search_small(terms, k)
         counts = Counter(terms)
         scores = np.zeros(self.n_docs)
         best_possible = query_idf = known = 0.0
@@ -99,9 +111,10 @@ class BM25Index:
             empty = np.zeros(0, dtype=np.int64)
             return Hits(empty, np.zeros(0), 0.0, query_idf, 0.0, 0.0, n_terms)
         k = min(k, self.n_docs)
-        top = np.argpartition(-scores, k - 1)[:k] if k < self.n_docs else np.arange(self.n_docs)
-        top = top[np.argsort(-scores[top], kind="stable")]
-        top = top[scores[top] > 0]
+        # Every document tied with the k-th score is a candidate, so ties always go to the lower index.
+        kth = -np.partition(-scores, k - 1)[k - 1] if k < self.n_docs else 0.0
+        cand = np.flatnonzero(scores >= kth) if kth > 0 else np.flatnonzero(scores > 0)
+        top = cand[np.lexsort((cand, -scores[cand]))][:k]
         matched = 0.0
         if len(top):
             best = top[0]
@@ -112,3 +125,33 @@ class BM25Index:
                     matched += count * max(self.idf[j], 0.0)
         return Hits(top, scores[top], float(best_possible), float(query_idf), float(matched),
                     known / n_terms if n_terms else 0.0, n_terms)
+
+    def _search_small(self, terms: list[str], k: int) -> Hits:
+        counts = Counter(terms)
+        acc: dict[int, float] = {}
+        best_possible = query_idf = known = 0.0
+        postings = []
+        vocabulary, lists, idf = self.vocabulary, self._lists, self._idf_l
+        for term, count in counts.items():
+            j = vocabulary.get(term)
+            if j is None:
+                query_idf += count * self.unseen_idf
+                continue
+            docs, weights = lists[j]
+            for d, w in zip(docs, weights, strict=True):
+                acc[d] = acc.get(d, 0.0) + count * w
+            best_possible += count * self._max_l[j]
+            query_idf += count * idf[j]
+            known += count
+            postings.append((j, count))
+        n_terms = sum(counts.values())
+        ranked = sorted(((d, s) for d, s in acc.items() if s > 0), key=lambda ds: (-ds[1], ds[0]))[:k]
+        if not ranked:
+            empty = np.zeros(0, dtype=np.int64)
+            return Hits(empty, np.zeros(0), float(best_possible), query_idf, 0.0,
+                        known / n_terms if n_terms else 0.0, n_terms)
+        best = ranked[0][0]
+        matched = sum(count * idf[j] for j, count in postings if best in lists[j][0])
+        return Hits(np.array([d for d, _ in ranked], dtype=np.int64), np.array([s for _, s in ranked]),
+                    float(best_possible), float(query_idf), float(matched), known / n_terms if n_terms else 0.0,
+                    n_terms)

@@ -115,11 +115,16 @@ class BotConfig:
 
 @dataclass(frozen=True)
 class Pattern:
-    """A triage regular expression and where it was written."""
+    """A triage regular expression and where it was written.
+
+    `also` holds further expressions that must all match somewhere too (written in safety.yaml as a
+    list inside the list: `- [first, second, third]`).
+    """
 
     regex: str
     file: str
     line: int
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -571,19 +576,19 @@ def _load_safety(base: Path, problems: list[Problem]) -> SafetyRules | None:
         return None
     r = Reader(rel)
     top = r.fields(doc.data, "safety.yaml", {"crisis": "mapping", "referrals": "list"},
-                   {"ignore": "texts", "informational": "texts"})
+                   {"ignore": "list", "informational": "list"})
     if top is None:
         problems += r.problems
         return None
     d = doc.data
-    crisis = r.fields(top.get("crisis", {}), "crisis", {"always": "texts"}, {"unless_informational": "texts"},
+    crisis = r.fields(top.get("crisis", {}), "crisis", {"always": "list"}, {"unless_informational": "list"},
                       line=line_of(d, "crisis")) or {}
     rules: list[ReferralRule] = []
     seen: set[str] = set()
     refs = top.get("referrals", [])
     for item, line in zip(refs, getattr(refs, "lines", []), strict=False):
-        f = r.fields(item, "referral", {"reason": "text", "label": "text", "message": "text", "patterns": "texts"},
-                     {"unless": "texts"}, line=line)
+        f = r.fields(item, "referral", {"reason": "text", "label": "text", "message": "text", "patterns": "list"},
+                     {"unless": "list"}, line=line)
         if not f or len(f) < 4:
             continue
         if f["reason"] in seen or f["reason"] in ("crisis", "no_match", "empty", "too_long"):
@@ -605,30 +610,31 @@ def _load_safety(base: Path, problems: list[Problem]) -> SafetyRules | None:
 
 
 def _patterns(r: Reader, data: Any, key: str, default_line: int) -> tuple[Pattern, ...]:
-    """Compile-check the regex list `data[key]`; each bad pattern is a problem at its own line."""
+    """Compile-check the regex list `data[key]`; each bad pattern is a problem at its own line.
+
+    An item is one expression, or a list of expressions that must all match (a conjunction).
+    """
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
         return ()
     items = data[key]
     out = []
-    for regex, line in zip(items, getattr(items, "lines", [default_line] * len(items)), strict=False):
-        if not isinstance(regex, str):
+    for item, line in zip(items, getattr(items, "lines", [default_line] * len(items)), strict=False):
+        group = item if isinstance(item, list) else [item]
+        if not group or not all(isinstance(x, str) and x.strip() for x in group):
+            r.error(line, f"{key}: each item must be a pattern, or a list of patterns that must all match")
             continue
-        try:
-            # Compiled the way triage joins them, so a pattern that only works alone (e.g. a global
-            # inline flag such as "(?i)") is caught here, at its line, not at start-up.
-            re.compile(f"(?:{regex})|(?:x)")
-        except re.error as exc:
-            r.error(line, f"{key}: invalid pattern {regex!r}: {exc}")
-            continue
-        out.append(Pattern(regex, r.rel, line))
+        ok = True
+        for regex in group:
+            try:
+                # Compiled the way triage joins them, so a pattern that only works alone (e.g. a global
+                # inline flag such as "(?i)") is caught here, at its line, not at start-up.
+                re.compile(f"(?:{regex})|(?:x)")
+            except re.error as exc:
+                r.error(line, f"{key}: invalid pattern {regex!r}: {exc}")
+                ok = False
+        if ok:
+            out.append(Pattern(group[0], r.rel, line, tuple(group[1:])))
     return tuple(out)
-
-
-__all__ = [
-    "Abstention", "BotConfig", "ExcludedPhrase", "Knowledge", "KnowledgeError", "Passage", "Pattern",
-    "ReferralRule", "Resource", "Retrieval", "SafetyRules", "Source", "Topic", "default_knowledge_dir",
-    "load_knowledge",
-]
 
 
 # ---------------------------------------------------------------- labelled question sets (eval/dev.yaml)

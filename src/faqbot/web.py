@@ -381,6 +381,7 @@ def create_app(bot: FAQBot | None = None, knowledge: str | None = None, root_pat
                   "errors included, carries the disclaimer.")
     health = json.dumps({"status": "ok", "passages": len(bot.passages)}).encode()
     limiter = anyio.CapacityLimiter(ASK_THREADS)
+    inline_chars = cfg.max_question_chars
     in_flight = 0
     error_responses: dict[int | str, dict[str, Any]] = {
         code: {"model": ErrorOut, "description": why} for code, why in
@@ -401,7 +402,11 @@ def create_app(bot: FAQBot | None = None, knowledge: str | None = None, root_pat
             return error(503, BUSY)
         in_flight += 1
         try:
-            answer = await anyio.to_thread.run_sync(bot.ask, question, limiter=limiter)
+            if len(question) <= inline_chars:
+                # A short question takes well under a millisecond: a thread hop would cost more than it.
+                answer = bot.ask(question)
+            else:
+                answer = await anyio.to_thread.run_sync(bot.ask, question, limiter=limiter)
         finally:
             in_flight -= 1
         return JSONResponse(answer.to_dict())
