@@ -13,7 +13,7 @@ from typing import Any
 
 from .abstain import FULL_MATCH, features, probability
 from .index import BM25Index, Hits
-from .knowledge import Knowledge, Passage, load_knowledge
+from .knowledge import Knowledge, Passage, load_knowledge, paused_gc
 from .text import Analyzer, normalize
 from .triage import Triage
 
@@ -79,6 +79,10 @@ class FAQBot:
     """Answers questions from one checked knowledge base. Read-only after construction: safe to share."""
 
     def __init__(self, knowledge: Knowledge, on_unanswered: Callable[[str], None] | None = None) -> None:
+        with paused_gc():
+            self._build(knowledge, on_unanswered)
+
+    def _build(self, knowledge: Knowledge, on_unanswered: Callable[[str], None] | None) -> None:
         self.knowledge = knowledge
         self.config = knowledge.bot
         self.passages: tuple[Passage, ...] = knowledge.passages
@@ -86,7 +90,6 @@ class FAQBot:
         cfg = knowledge.bot.retrieval
         self.analyzer = Analyzer(stemming=cfg.stemming, synonyms=knowledge.synonyms)
         docs = [self.analyzer.analyze_all([normalize(p.text), *map(normalize, p.questions)]) for p in self.passages]
-        self._terms = [frozenset(d) for d in docs]
         self._field_cache: dict[int, list[frozenset[str]]] = {}
         self.index = BM25Index(docs, k1=cfg.k1, b=cfg.b, epsilon=cfg.epsilon)
         self.triage = Triage(knowledge.safety)
@@ -166,6 +169,10 @@ class FAQBot:
                 self._field_cache[doc] = cached
         return cached
 
+    def _doc_terms(self, doc: int) -> frozenset[str]:
+        """All terms of a passage (quote and questions): the union of its fields."""
+        return frozenset().union(*self._fields(doc))
+
     # ------------------------------------------------------------------ composing
 
     def _choose(self, hits: Hits) -> list[tuple[int, float]]:
@@ -176,8 +183,8 @@ class FAQBot:
         for d, s in zip(hits.docs[1:], hits.scores[1:], strict=True):
             if len(chosen) >= cfg.max_passages or s < cfg.close_ratio * top:
                 break
-            terms = self._terms[int(d)]
-            if all(_overlap(terms, self._terms[c]) < 0.5 for c, _ in chosen):
+            terms = self._doc_terms(int(d))
+            if all(_overlap(terms, self._doc_terms(c)) < 0.5 for c, _ in chosen):
                 chosen.append((int(d), float(s)))
         return chosen
 

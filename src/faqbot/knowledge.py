@@ -15,10 +15,13 @@ non-generative by construction.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 import re
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,6 +203,23 @@ def load_knowledge(root: str | os.PathLike[str] | None = None) -> Knowledge:
     base = Path(root) if root is not None else default_knowledge_dir()
     if not base.is_dir():
         raise KnowledgeError([Problem(str(base), 1, "knowledge directory not found")])
+    with paused_gc():
+        return _load(base)
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Bulk loading makes millions of small objects and no cyclic garbage: collecting meanwhile only costs time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(base: Path) -> Knowledge:
     problems: list[Problem] = []
     declared: set[str] = set()
     sources = _load_sources(base, problems, declared)
@@ -291,30 +311,29 @@ def _load_sources(base: Path, problems: list[Problem], declared: set[str]) -> di
 
 
 class _SourceIndex:
-    """A source with whitespace collapsed, mapped back to original offsets so quotes come out verbatim."""
+    """Finds a quote in its source with whitespace runs treated as equal, returning the source's own span.
+
+    Most quotes match character for character and a plain `find` settles them; a quote whose line breaks
+    differ from the source's (YAML folding, a bulleted list) is matched with any whitespace run between
+    its words. Nothing per character is kept, so large sources cost no more memory than their text.
+    """
 
     def __init__(self, text: str) -> None:
-        chars: list[str] = []
-        offsets: list[int] = []
-        for m in re.finditer(r"\s+|\S+", text):
-            if m.group()[0].isspace():
-                if chars:  # leading whitespace is dropped, as collapse_whitespace strips
-                    chars.append(" ")
-                    offsets.append(m.start())
-            else:
-                chars.append(m.group())
-                offsets.extend(range(m.start(), m.end()))
         self.text = text
-        self.collapsed = "".join(chars)
-        self.offsets = offsets
 
     def find(self, quote: str) -> str | None:
         """The original span of `quote` (compared with whitespace collapsed), or None."""
         needle = collapse_whitespace(quote)
-        at = self.collapsed.find(needle)
-        if at < 0 or not needle:
+        if not needle:
             return None
-        return self.text[self.offsets[at]: self.offsets[at + len(needle) - 1] + 1]
+        if self.text.find(needle) >= 0:
+            return needle
+        match = re.search(r"\s+".join(map(re.escape, needle.split(" "))), self.text)
+        return match.group(0) if match else None
+
+    @property
+    def collapsed(self) -> str:
+        return collapse_whitespace(self.text)
 
 
 def _load_passages(base: Path, sources: dict[str, tuple[Source, int]] | None, declared: set[str],

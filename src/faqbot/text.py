@@ -32,14 +32,12 @@ def normalize(text: str) -> str:
     """Return `text` in NFKC with quotes and spaces folded, control characters dropped, whitespace collapsed."""
     # Lone surrogates cannot be NFKC-normalised or encoded; remove them first.
     text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if _has_surrogate(text) else text
-    text = unicodedata.normalize("NFKC", text).translate(_FOLD)
-    if not text.isascii() or any(c < " " or c == "\x7f" for c in text):
-        text = "".join(
-            " " if c in "\t\n\r" else c
-            for c in text
-            if c in "\t\n\r" or unicodedata.category(c) not in _DROP_CATEGORIES
-        )
-    return _WHITESPACE.sub(" ", text).strip()
+    text = _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text).translate(_FOLD))
+    # isprintable() is False for any Cc, Cf, Cs, Co or Cn character (whitespace is already single spaces),
+    # so the per-character pass runs only for text that holds something to drop.
+    if not text.isprintable():
+        text = _WHITESPACE.sub(" ", "".join(c for c in text if unicodedata.category(c) not in _DROP_CATEGORIES))
+    return text.strip()
 
 
 def _has_surrogate(text: str) -> bool:
