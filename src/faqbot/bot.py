@@ -90,7 +90,7 @@ class FAQBot:
         cfg = knowledge.bot.retrieval
         self.analyzer = Analyzer(stemming=cfg.stemming, synonyms=knowledge.synonyms)
         docs = [self.analyzer.analyze_all([normalize(p.text), *map(normalize, p.questions)]) for p in self.passages]
-        self._field_cache: dict[int, list[frozenset[str]]] = {}
+        self._field_cache: dict[int, tuple[list[frozenset[str]], frozenset[str]]] = {}
         self.index = BM25Index(docs, k1=cfg.k1, b=cfg.b, epsilon=cfg.epsilon)
         self.triage = Triage(knowledge.safety)
         self._fill = {"clinic_name": self.config.clinic_name, "clinic_contact": self.config.clinic_contact,
@@ -160,18 +160,23 @@ class FAQBot:
         return float(max(sum(w for t, w in weights.items() if t in fields) for fields in self._fields(doc)) / total)
 
     def _fields(self, doc: int) -> list[frozenset[str]]:
-        """The term sets of a passage's quote and of each of its questions (cached: only top passages need them)."""
-        cached = self._field_cache.get(doc)
-        if cached is None:
-            p = self.passages[doc]
-            cached = [frozenset(self.analyzer.analyze(normalize(t))) for t in (p.text, *p.questions)]
-            if len(self._field_cache) < 50_000:
-                self._field_cache[doc] = cached
-        return cached
+        """The term sets of a passage's quote and of each of its questions."""
+        return self._passage_terms(doc)[0]
 
     def _doc_terms(self, doc: int) -> frozenset[str]:
         """All terms of a passage (quote and questions): the union of its fields."""
-        return frozenset().union(*self._fields(doc))
+        return self._passage_terms(doc)[1]
+
+    def _passage_terms(self, doc: int) -> tuple[list[frozenset[str]], frozenset[str]]:
+        """Fields and their union, analysed on first use (only passages that reach the top need them)."""
+        cached = self._field_cache.get(doc)
+        if cached is None:
+            p = self.passages[doc]
+            fields = [frozenset(self.analyzer.analyze(normalize(t))) for t in (p.text, *p.questions)]
+            cached = (fields, frozenset().union(*fields))
+            if len(self._field_cache) < 50_000:
+                self._field_cache[doc] = cached
+        return cached
 
     # ------------------------------------------------------------------ composing
 

@@ -71,87 +71,69 @@ class BM25Index:
         self.n_docs = n_docs
         self.k1, self.b, self.epsilon = k1, b, epsilon
         self._small = n_docs <= SMALL_INDEX
+        self._idf_l = [max(x, 0.0) for x in idf.tolist()]  # plain floats: read per query term
+        self._max_l = self.max_weight.tolist()
         if self._small:  # plain lists: the same additions in the same order, without array overhead
             docs_l, weights_l, ptr = self._docs.tolist(), self._weights.tolist(), self._indptr.tolist()
             self._lists = [(docs_l[a:z], weights_l[a:z]) for a, z in itertools.pairwise(ptr)]
-            self._idf_l = [max(x, 0.0) for x in idf.tolist()]
-            self._max_l = self.max_weight.tolist()
 
     def get_scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every document for `terms` (repeats count, as in rank_bm25)."""
-        scores = np.zeros(self.n_docs)
-        for term, count in Counter(terms).items():
-            j = self.vocabulary.get(term)
-            if j is not None:
-                lo, hi = self._indptr[j], self._indptr[j + 1]
-                scores[self._docs[lo:hi]] += count * self._weights[lo:hi]
-        return scores
+        counts = Counter(terms)
+        return self._scores([(j, c) for t, c in counts.items() if (j := self.vocabulary.get(t)) is not None])
 
     def search(self, terms: list[str], k: int = 6) -> Hits:
         """The top `k` documents for `terms` (ties: lower index first) and the figures abstention reads."""
-        if self._small:
-            return self._search_small(terms, k)
         counts = Counter(terms)
-        scores = np.zeros(self.n_docs)
-        best_possible = query_idf = known = 0.0
-        postings = []
+        known: list[tuple[int, int]] = []  # (term id, count) of the terms this index has seen
+        best_possible = query_idf = 0.0
         for term, count in counts.items():
             j = self.vocabulary.get(term)
             if j is None:
                 query_idf += count * self.unseen_idf
-                continue
+            else:
+                known.append((j, count))
+                best_possible += count * self._max_l[j]
+                query_idf += count * self._idf_l[j]
+        docs, scores = self._rank_small(known, k) if self._small else self._rank_large(known, k)
+        matched = 0.0
+        if len(docs):
+            best = int(docs[0])
+            matched = sum(count * self._idf_l[j] for j, count in known if self._contains(j, best))
+        n_terms = sum(counts.values())
+        share = sum(c for _, c in known) / n_terms if n_terms else 0.0
+        return Hits(docs, scores, float(best_possible), float(query_idf), float(matched), share, n_terms)
+
+    def _scores(self, known: list[tuple[int, int]]) -> np.ndarray:
+        scores = np.zeros(self.n_docs)
+        for j, count in known:
             lo, hi = self._indptr[j], self._indptr[j + 1]
             scores[self._docs[lo:hi]] += count * self._weights[lo:hi]
-            best_possible += count * self.max_weight[j]
-            query_idf += count * max(self.idf[j], 0.0)
-            known += count
-            postings.append((j, count, lo, hi))
-        n_terms = sum(counts.values())
-        if not postings:
-            empty = np.zeros(0, dtype=np.int64)
-            return Hits(empty, np.zeros(0), 0.0, query_idf, 0.0, 0.0, n_terms)
+        return scores
+
+    def _rank_large(self, known: list[tuple[int, int]], k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores = self._scores(known)
         k = min(k, self.n_docs)
         # Every document tied with the k-th score is a candidate, so ties always go to the lower index.
         kth = -np.partition(-scores, k - 1)[k - 1] if k < self.n_docs else 0.0
         cand = np.flatnonzero(scores >= kth) if kth > 0 else np.flatnonzero(scores > 0)
         top = cand[np.lexsort((cand, -scores[cand]))][:k]
-        matched = 0.0
-        if len(top):
-            best = top[0]
-            for j, count, lo, hi in postings:
-                row = self._docs[lo:hi]
-                at = np.searchsorted(row, best)
-                if at < len(row) and row[at] == best:
-                    matched += count * max(self.idf[j], 0.0)
-        return Hits(top, scores[top], float(best_possible), float(query_idf), float(matched),
-                    known / n_terms if n_terms else 0.0, n_terms)
+        return top, scores[top]
 
-    def _search_small(self, terms: list[str], k: int) -> Hits:
-        counts = Counter(terms)
+    def _rank_small(self, known: list[tuple[int, int]], k: int) -> tuple[np.ndarray, np.ndarray]:
         acc: dict[int, float] = {}
-        best_possible = query_idf = known = 0.0
-        postings = []
-        vocabulary, lists, idf = self.vocabulary, self._lists, self._idf_l
-        for term, count in counts.items():
-            j = vocabulary.get(term)
-            if j is None:
-                query_idf += count * self.unseen_idf
-                continue
-            docs, weights = lists[j]
+        for j, count in known:
+            docs, weights = self._lists[j]
             for d, w in zip(docs, weights, strict=True):
                 acc[d] = acc.get(d, 0.0) + count * w
-            best_possible += count * self._max_l[j]
-            query_idf += count * idf[j]
-            known += count
-            postings.append((j, count))
-        n_terms = sum(counts.values())
         ranked = sorted(((d, s) for d, s in acc.items() if s > 0), key=lambda ds: (-ds[1], ds[0]))[:k]
-        if not ranked:
-            empty = np.zeros(0, dtype=np.int64)
-            return Hits(empty, np.zeros(0), float(best_possible), query_idf, 0.0,
-                        known / n_terms if n_terms else 0.0, n_terms)
-        best = ranked[0][0]
-        matched = sum(count * idf[j] for j, count in postings if best in lists[j][0])
-        return Hits(np.array([d for d, _ in ranked], dtype=np.int64), np.array([s for _, s in ranked]),
-                    float(best_possible), float(query_idf), float(matched), known / n_terms if n_terms else 0.0,
-                    n_terms)
+        return np.array([d for d, _ in ranked], dtype=np.int64), np.array([s for _, s in ranked], dtype=np.float64)
+
+    def _contains(self, j: int, doc: int) -> bool:
+        """Whether term `j` occurs in document `doc`."""
+        if self._small:
+            return doc in self._lists[j][0]
+        lo, hi = self._indptr[j], self._indptr[j + 1]
+        row = self._docs[lo:hi]
+        at = int(np.searchsorted(row, doc))
+        return at < len(row) and row[at] == doc

@@ -310,30 +310,19 @@ def _load_sources(base: Path, problems: list[Problem], declared: set[str]) -> di
 # ---------------------------------------------------------------- passages
 
 
-class _SourceIndex:
-    """Finds a quote in its source with whitespace runs treated as equal, returning the source's own span.
+def _find_quote(source: str, quote: str) -> str | None:
+    """The span of `source` that `quote` reproduces with whitespace runs treated as equal, or None.
 
     Most quotes match character for character and a plain `find` settles them; a quote whose line breaks
-    differ from the source's (YAML folding, a bulleted list) is matched with any whitespace run between
-    its words. Nothing per character is kept, so large sources cost no more memory than their text.
+    differ from the source's (YAML folding, a bulleted list) is matched with any whitespace between words.
     """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def find(self, quote: str) -> str | None:
-        """The original span of `quote` (compared with whitespace collapsed), or None."""
-        needle = collapse_whitespace(quote)
-        if not needle:
-            return None
-        if self.text.find(needle) >= 0:
-            return needle
-        match = re.search(r"\s+".join(map(re.escape, needle.split(" "))), self.text)
-        return match.group(0) if match else None
-
-    @property
-    def collapsed(self) -> str:
-        return collapse_whitespace(self.text)
+    needle = collapse_whitespace(quote)
+    if not needle:
+        return None
+    if needle in source:
+        return needle
+    match = re.search(r"\s+".join(map(re.escape, needle.split(" "))), source)
+    return match.group(0) if match else None
 
 
 def _load_passages(base: Path, sources: dict[str, tuple[Source, int]] | None, declared: set[str],
@@ -343,7 +332,7 @@ def _load_passages(base: Path, sources: dict[str, tuple[Source, int]] | None, de
     if not files:
         problems.append(Problem("passages/", 1, "no passage files: add passages/*.yaml with a 'passages:' list"))
         return None
-    indexes = {sid: _SourceIndex(s.text) for sid, (s, _) in (sources or {}).items()}
+    texts = {sid: s.text for sid, (s, _) in (sources or {}).items()}
     known_topics = {t.id for t in topics}
     seen: dict[str, str] = {}
     out: list[Passage] = []
@@ -377,15 +366,15 @@ def _load_passages(base: Path, sources: dict[str, tuple[Source, int]] | None, de
             sid = f.get("source")
             text = None
             if sid is not None and sources is not None:
-                if sid not in indexes:
+                if sid not in texts:
                     if sid not in declared:  # a declared but unreadable source is reported once, in sources.yaml
                         r.error(line_of(item, "source", line), f"{where}: unknown source '{sid}' (not in sources.yaml)")
                 elif "quote" in f:
-                    text = indexes[sid].find(f["quote"])
+                    text = _find_quote(texts[sid], f["quote"])
                     if text is None:
                         r.error(line_of(item, "quote", line),
                                 f"{where}: quote not found in source '{sid}' (quotes must be verbatim; only "
-                                "whitespace may differ)" + _near_miss(f["quote"], indexes[sid].collapsed))
+                                "whitespace may differ)" + _near_miss(f["quote"], collapse_whitespace(texts[sid])))
             for ex in excluded:
                 if "quote" in f and ex.phrase.lower() in f["quote"].lower():
                     r.error(line_of(item, "quote", line),

@@ -94,9 +94,6 @@ class Analyzer:
         word = word.lower().replace("'", "")
         return self._stem(word) if self._stem is not None else word
 
-    def __call__(self, text: str) -> list[str]:
-        return self.analyze(text)
-
     def analyze(self, text: str) -> list[str]:
         """Return the index terms of `text`, in order, repeats kept (BM25 counts them)."""
         words = [w.replace("'", "") for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]

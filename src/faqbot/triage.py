@@ -185,16 +185,3 @@ class Triage:
             if patterns.search(folded) and not unless.search(folded):
                 return Verdict("referral", rule.reason, rule.label)
         return None
-
-    def explain(self, text: str) -> list[str]:
-        """Which patterns match `text` (file:line and regex): for curators tuning the rules."""
-        folded = fold(text)
-        if self._ignore is not None:
-            folded = self._ignore.sub(" ", folded)
-        groups = [("crisis", self.rules.crisis),
-                  ("crisis unless informational", self.rules.crisis_unless_informational),
-                  ("informational", self.rules.informational)]
-        groups += [(f"referral {r.reason}", r.patterns) for r in self.rules.referrals]
-        groups += [(f"unless {r.reason}", r.unless) for r in self.rules.referrals]
-        return [f"{p.file}:{p.line}: {name}: {' + '.join((p.regex, *p.also))}" for name, pats in groups for p in pats
-                if all(re.search(x, folded) for x in (p.regex, *p.also))]
