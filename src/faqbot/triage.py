@@ -13,10 +13,10 @@ text and applies them in a fixed order:
 
 The whole text is scanned, however long: a crisis at the end of an essay still counts.
 
-Speed: a folded message is a row of words, and most patterns begin with `\b` and one of a few letters,
-so `PatternSet` tries each such pattern only where a word starts with one of its first letters, instead
-of trying every pattern at every character. Patterns whose first letters cannot be worked out are
-searched as usual; the verdicts are the same either way (tests/test_triage.py checks this).
+Speed: a folded message is a row of words, and most patterns begin with `\b` and one of a few words,
+so `PatternSet` tries each pattern only where a word starts with the characters its matches can start
+with, instead of trying every pattern at every character. Patterns whose starts cannot be worked out
+are searched as usual; the verdicts are the same either way (tests/test_triage.py checks this).
 """
 
 from __future__ import annotations
@@ -66,66 +66,134 @@ def _compile(patterns: tuple[Pattern, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{r})" for r in plain)) if plain else None
 
 
-def _first_chars(parsed) -> set[str] | None:
-    """Every character a match of this parsed pattern can start with (after a leading \\b), or None if unknown."""
-    for op, av in parsed:
-        if op is _sre_c.AT and av is _sre_c.AT_BOUNDARY:
-            continue
+KEY_CHARS = 3  # how many characters of a word's start select the patterns tried there
+_MAX_KEYS = 512  # a pattern that could start in more ways than this is searched as usual
+
+
+def _starts(seq, prefixes: set[str], n: int) -> set[str] | None:
+    """Extend each prefix by what parsed pattern `seq` can match next, up to `n` characters, or None if unknown.
+
+    Sound, not exact: a returned set holds every way a match can begin (the first `n` characters, or the
+    whole match when shorter), so trying the pattern only where the text begins with one of them loses
+    nothing. A word boundary after a letter is a space in folded text; elsewhere it is skipped.
+    """
+    for op, av in seq:
+        if all(len(x) >= n for x in prefixes):
+            return prefixes
+        done = {x for x in prefixes if len(x) >= n}
+        open_ = prefixes - done
+        if op is _sre_c.AT:
+            if av is _sre_c.AT_BOUNDARY and open_ and all(x and x[-1].isalnum() for x in open_):
+                prefixes = done | {x + " " for x in open_}
+            continue  # other anchors only narrow what matches
         if op is _sre_c.LITERAL:
-            return {chr(av)}
-        if op is _sre_c.IN:
-            chars: set[str] = set()
-            for item_op, item in av:
-                if item_op is _sre_c.LITERAL:
-                    chars.add(chr(item))
-                elif item_op is _sre_c.RANGE:
-                    chars.update(chr(c) for c in range(item[0], item[1] + 1))
-                elif item_op is _sre_c.CATEGORY and item is _sre_c.CATEGORY_DIGIT:
-                    chars.update("0123456789")
-                else:
-                    return None
-            return chars
-        if op is _sre_c.SUBPATTERN:
-            return _first_chars(av[-1])
-        if op is _sre_c.BRANCH:
-            chars = set()
+            prefixes = done | {x + chr(av) for x in open_}
+        elif op is _sre_c.IN:
+            chars = _chars(av)
+            if chars is None:
+                return None
+            prefixes = done | {x + c for x in open_ for c in chars}
+        elif op is _sre_c.SUBPATTERN:
+            got = _starts(av[-1], open_, n)
+            if got is None:
+                return None
+            prefixes = done | got
+        elif op is _sre_c.BRANCH:
+            out = set(done)
             for branch in av[1]:
-                first = _first_chars(branch)
-                if not first:
+                got = _starts(branch, open_, n)
+                if got is None:
                     return None
-                chars |= first
-            return chars
-        if op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT) and av[0] >= 1:
-            return _first_chars(av[2])
+                out |= got
+            prefixes = out
+        elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT):
+            low, high, item = av
+            out, current = set(done), open_
+            for count in range(min(high, n + low) + 1):
+                if count >= low:
+                    out |= current
+                if count == min(high, n + low) or not current:
+                    break
+                got = _starts(item, current, n)
+                if got is None:
+                    return None
+                current = got
+            # More repeats than expanded can only follow prefixes already n long (each repeat adds a character,
+            # or, for an item that can match empty, those repeats add nothing).
+            prefixes = out
+        else:
+            return None
+        if len(prefixes) > _MAX_KEYS:
+            return None
+    return prefixes
+
+
+def _chars(items) -> set[str] | None:
+    chars: set[str] = set()
+    for op, av in items:
+        if op is _sre_c.LITERAL:
+            chars.add(chr(av))
+        elif op is _sre_c.RANGE:
+            chars.update(chr(c) for c in range(av[0], av[1] + 1))
+        elif op is _sre_c.CATEGORY and av is _sre_c.CATEGORY_DIGIT:
+            chars.update("0123456789")
+        else:
+            return None
+    return chars
+
+
+def _keys(regex: str) -> set[str] | None:
+    """The word starts at which `regex` can match in folded text, or None when they cannot be worked out."""
+    if _sre_p is None or not regex.startswith(r"\b"):
         return None
-    return None
+    try:
+        parsed = _sre_p.parse(regex)
+        # Fewer characters when the pattern is unknowable further in (e.g. r"\bkill \w+" is keyed by "kil").
+        keys = next((k for n in range(KEY_CHARS, 0, -1) if (k := _starts(parsed, {""}, n))), None)
+    except Exception:  # an unusual construct: search it as usual
+        return None
+    # Tried only at word starts: every key must begin with a letter or digit (later characters may be
+    # anything; one that folded text never holds simply never matches, like the pattern itself).
+    if not keys or not all(k and k[0].isascii() and k[0].isalnum() for k in keys):
+        return None
+    return keys
+
+
+_Conjunction = tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]  # searched by its first; then the others
 
 
 class PatternSet:
-    """Regular expressions searched together over folded text, each tried only where it can start."""
+    """Regular expressions searched together over folded text, each tried only where it can start.
+
+    Folded text is a row of words, and most patterns begin with a word boundary and one of a few words,
+    so each pattern is filed under the first few characters its matches can begin with (see `_starts`).
+    A search then walks the words once and tries only the patterns filed under the characters at hand;
+    most words have none. Patterns whose starts cannot be worked out are searched as usual. Either way
+    the answer is the same as a plain search (tests/test_triage.py checks this).
+    """
 
     def __init__(self, patterns: tuple[Pattern, ...]) -> None:
-        buckets: dict[str, list[str]] = {}
+        filed: dict[str, list[int]] = {}
         rest: list[str] = []
-        # A conjunction is searched by its first expression; the others are checked only when it matches.
-        self._conjunctions = [(PatternSet((Pattern(p.regex, p.file, p.line),)), [re.compile(a) for a in p.also])
-                              for p in patterns if p.also]
-        for p in patterns:
-            if p.also:
+        self._rest_conj: list[_Conjunction] = []
+        for i, p in enumerate(patterns):
+            keys = _keys(p.regex)
+            if keys is None:
+                if p.also:
+                    self._rest_conj.append((re.compile(p.regex), tuple(re.compile(a) for a in p.also)))
+                else:
+                    rest.append(p.regex)
                 continue
-            first = None
-            if _sre_p is not None and p.regex.startswith(r"\b"):
-                try:
-                    first = _first_chars(_sre_p.parse(p.regex))
-                except Exception:
-                    first = None
-            # Only letters and digits: then a match can only begin at the start of a folded word.
-            if first and all(c.isascii() and c.isalnum() for c in first):
-                for c in first:
-                    buckets.setdefault(c, []).append(p.regex)
-            else:
-                rest.append(p.regex)
-        self._buckets = {c: re.compile("|".join(f"(?:{r})" for r in rs)) for c, rs in buckets.items()}
+            for key in keys:
+                filed.setdefault(key, []).append(i)
+        self._lengths = sorted({len(k) for k in filed}, reverse=True)
+        # Under each key: one alternation of its plain patterns, and its conjunctions (first, others).
+        self._table: dict[str, tuple[re.Pattern[str] | None, tuple[_Conjunction, ...]]] = {}
+        for key, ids in filed.items():
+            plain = [patterns[i].regex for i in ids if not patterns[i].also]
+            conj = tuple((re.compile(patterns[i].regex), tuple(re.compile(a) for a in patterns[i].also))
+                         for i in ids if patterns[i].also)
+            self._table[key] = (re.compile("|".join(f"(?:{r})" for r in plain)) if plain else None, conj)
         self._rest = re.compile("|".join(f"(?:{r})" for r in rest)) if rest else None
         self.empty = not patterns
 
@@ -133,21 +201,24 @@ class PatternSet:
         """Whether any pattern matches `folded` (as produced by `fold`: " word word ")."""
         if self._rest is not None and self._rest.search(folded):
             return True
-        if self._bucket_search(folded):
+        if any(first.search(folded) and all(a.search(folded) for a in also) for first, also in self._rest_conj):
             return True
-        return any(first.search(folded) and all(a.search(folded) for a in also) for first, also in self._conjunctions)
-
-    def _bucket_search(self, folded: str) -> bool:
-        buckets = self._buckets
-        if not buckets:
+        table, lengths = self._table, self._lengths
+        if not table:
             return False
-        at = folded.find(" ")
-        end = len(folded) - 1
+        find, end, at = folded.find, len(folded) - 1, 0
         while 0 <= at < end:
-            rx = buckets.get(folded[at + 1])
-            if rx is not None and rx.match(folded, at + 1):
-                return True
-            at = folded.find(" ", at + 1)
+            start = at + 1
+            for size in lengths:
+                entry = table.get(folded[start:start + size])
+                if entry is not None:
+                    plain, conj = entry
+                    if plain is not None and plain.match(folded, start):
+                        return True
+                    for first, also in conj:
+                        if first.match(folded, start) and all(a.search(folded) for a in also):
+                            return True
+            at = find(" ", start)
         return False
 
 
@@ -164,8 +235,10 @@ class Triage:
         self._referrals = [(r, PatternSet(r.patterns), PatternSet(r.unless)) for r in rules.referrals]
         # Every pattern that can start a verdict, in one set: most messages match none of them, and one
         # pass over their words settles it.
-        self._triggers = PatternSet((*rules.crisis, *rules.crisis_unless_informational,
-                                     *(p for r in rules.referrals for p in r.patterns)))
+        referring = (p for r in rules.referrals for p in r.patterns)
+        triggers = (*rules.crisis, *rules.crisis_unless_informational, *referring)
+        self._triggers = PatternSet(triggers)
+        self._first_pass = PatternSet((*rules.ignore, *triggers))  # nothing here: nothing else can match
 
     def __call__(self, text: str) -> Verdict | None:
         return self.check(text)
@@ -173,6 +246,8 @@ class Triage:
     def check(self, text: str) -> Verdict | None:
         """The verdict for `text`, or None when it may be answered from the knowledge base."""
         folded = fold(text)
+        if not self._first_pass.search(folded):
+            return None
         if self._ignore is not None and self._ignore_any.search(folded):
             folded = self._ignore.sub(" ", folded)
         if not self._triggers.search(folded):
