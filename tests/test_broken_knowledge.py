@@ -536,6 +536,44 @@ def crlf_and_typo(b: Base) -> list[Expect]:
             Expect(p.file, line, r"unknown key 'topcs' \(did you mean 'topics'\?\)")]
 
 
+# -- not_covered.yaml
+
+NC = "not_covered.yaml"
+
+
+def _nc_ids(b: Base) -> list[tuple[str, int]]:
+    return [(m.group(1), b.read(NC)[: m.start()].count("\n") + 1)
+            for m in re.finditer(r"^  - id: (\S+)\s*$", b.read(NC), re.M)]
+
+
+def nc_duplicate_id(b: Base) -> list[Expect]:
+    (first, first_line), (_, second_line) = _nc_ids(b)[:2]
+    b.sub(NC, r"^  - id: \S+", f"  - id: {first}", second_line, second_line + 1)
+    return [Expect(NC, second_line, rf"not-covered entry '{re.escape(first)}': duplicate id \(first at line "
+                   rf"{first_line}\)")]
+
+
+def nc_id_is_a_passage_id(b: Base) -> list[Expect]:
+    _, line = _nc_ids(b)[0]
+    p = b.p(0)
+    b.sub(NC, r"^  - id: \S+", f"  - id: {p.id}", line, line + 1)
+    return [Expect(NC, line, rf"'{re.escape(p.id)}': id is also a passage's id \({re.escape(p.file)}:")]
+
+
+def nc_empty_questions(b: Base) -> list[Expect]:
+    _, line = _nc_ids(b)[1]
+    end = _nc_ids(b)[2][1]
+    b.sub(NC, r"^    questions:\n(      - .*\n)+", "    questions: []\n", line, end)
+    at = b.line(NC, r"^    questions: \[\]", line, end)
+    return [Expect(NC, at, r"'questions' is empty")]
+
+
+def nc_why_misspelt(b: Base) -> list[Expect]:
+    _, line = _nc_ids(b)[0]
+    at = b.sub(NC, r"^    why:", "    whyy:", line)
+    return [Expect(NC, line, r"missing 'why'"), Expect(NC, at, r"unknown key 'whyy' \(did you mean 'why'\?\)")]
+
+
 NO_PASSAGES = r"^source '[^']+' has no passages"
 
 CASES = [
@@ -585,6 +623,10 @@ CASES = [
     pytest.param(Case(crisis_resources_missing), id="bot-crisis-resources-missing"),
     pytest.param(Case(invalid_regex), id="safety-invalid-regex"),
     pytest.param(Case(regex_inline_flag), id="safety-regex-inline-flag"),
+    pytest.param(Case(nc_duplicate_id), id="not-covered-duplicate-id"),
+    pytest.param(Case(nc_id_is_a_passage_id), id="not-covered-id-is-a-passage-id"),
+    pytest.param(Case(nc_empty_questions), id="not-covered-empty-questions"),
+    pytest.param(Case(nc_why_misspelt), id="not-covered-why-misspelt"),
 ]
 
 # ---------------------------------------------------------------- fixtures and runners

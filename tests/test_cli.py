@@ -91,3 +91,36 @@ def test_calibrate_repairs_a_stale_abstention_block(capsys, kb_copy):
     assert "abstention" in capsys.readouterr().err
     assert main(["calibrate", str(kb_copy)]) == 0
     assert main(["check", str(kb_copy)]) == 0
+
+
+def test_check_refuses_a_not_covered_entry_that_takes_a_passages_question(capsys, kb_copy, bot):
+    """A curator's not-covered entry must not swallow a question a passage was written to answer."""
+    from faqbot.text import normalize
+
+    # a question whose own passage is its best match today
+    passage, question = next((p, q) for i, p in enumerate(bot.passages) for q in p.questions
+                             if bot.retrieve(normalize(q)).hits.docs[:1] == (i,) and bot.triage.check(q) is None)
+    with (kb_copy / "not_covered.yaml").open("a", encoding="utf-8") as f:
+        f.write("\n  - id: shadow\n    why: added by a test\n    questions:\n"
+                + f"      - {question}\n" * 3)
+    assert main(["check", str(kb_copy)]) == 1
+    err = capsys.readouterr().err
+    assert f"{passage.file}:{passage.line}: passage '{passage.id}': its question {question!r} matches " \
+           "not-covered entry 'shadow'" in err
+    assert "Traceback" not in err
+
+
+def test_check_refuses_a_not_covered_question_that_a_passage_answers(capsys, kb_copy, bot):
+    """The other way round: a not-covered question that gets a quote is reported where it is written."""
+    passage, question = next((p, q) for i, p in enumerate(bot.passages) for q in p.questions
+                             if bot.ask(q).kind == "answer" and bot.ask(q).passages[0].id == p.id)
+    filler = [f"      - zebra{i} quartz{i} violin{i} harbour{i} lantern{i}\n" for i in range(40)]
+    path = kb_copy / "not_covered.yaml"
+    line = path.read_text(encoding="utf-8").count("\n") + 2
+    with path.open("a", encoding="utf-8") as f:
+        f.write("\n  - id: blurred\n    why: added by a test\n    questions:\n" + "".join(filler)
+                + f"      - {question}\n")
+    assert main(["check", str(kb_copy)]) == 1
+    err = capsys.readouterr().err
+    assert f"not_covered.yaml:{line}: not-covered entry 'blurred': its question {question!r} is answered by " \
+           f"passage '{passage.id}'" in err

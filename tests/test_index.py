@@ -13,7 +13,9 @@ from faqbot.text import normalize
 
 
 def _docs(bot):
-    return [bot.analyzer.analyze_all([normalize(p.text), *map(normalize, p.questions)]) for p in bot.passages]
+    """The bot's documents: each passage (quote and questions), then each not-covered entry's questions."""
+    docs = [bot.analyzer.analyze_all([normalize(p.text), *map(normalize, p.questions)]) for p in bot.passages]
+    return docs + [bot.analyzer.analyze_all(map(normalize, n.questions)) for n in bot.not_covered]
 
 
 def test_shipped_scores_equal_rank_bm25(bot):
@@ -63,7 +65,7 @@ def test_search_ranks_by_score_and_reports_features():
     assert hits.best_possible == pytest.approx(index.max_weight[index.vocabulary["c"]]
                                                + index.max_weight[index.vocabulary["a"]])
     assert 0 < hits.matched_idf <= hits.query_idf
-    assert index.search(["zzz"]).docs.size == 0
+    assert len(index.search(["zzz"]).docs) == 0
 
 
 def test_question_cost_does_not_loop_over_passages():
@@ -75,22 +77,25 @@ def test_question_cost_does_not_loop_over_passages():
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_small_and_large_paths_give_the_same_hits(seed, monkeypatch):
-    """Small indexes sum postings in a dict, large ones in numpy: same scores, same order, same figures."""
+def test_dense_small_and_large_paths_give_the_same_hits(seed, monkeypatch):
+    """A dense table, a dict of postings or numpy over postings: same scores, same order, same figures."""
     import faqbot.index as index_module
 
     rng = random.Random(seed)
     vocab = [f"w{i}" for i in range(40)]
     docs = [[rng.choice(vocab) for _ in range(rng.randint(1, 25))] for _ in range(300)]
+    dense = BM25Index(docs)
+    monkeypatch.setattr(index_module, "DENSE_CELLS", 0)
     small = BM25Index(docs)
     monkeypatch.setattr(index_module, "SMALL_INDEX", 0)
     large = BM25Index(docs)
-    assert small._small and not large._small
+    assert dense._dense is not None and small._dense is None and small._small and not large._small
     for _ in range(30):
         query = [rng.choice([*vocab, "unseen"]) for _ in range(rng.randint(1, 5))]
-        a, b = small.search(query, k=8), large.search(query, k=8)
-        assert list(a.docs) == list(b.docs)
-        np.testing.assert_allclose(a.scores, b.scores, rtol=1e-12)
-        assert (a.best_possible, a.query_idf, a.known_share, a.n_terms) == pytest.approx(
-            (b.best_possible, b.query_idf, b.known_share, b.n_terms))
-        assert a.matched_idf == pytest.approx(b.matched_idf)
+        a = small.search(query, k=8)
+        for b in (dense.search(query, k=8), large.search(query, k=8)):
+            assert list(a.docs) == list(b.docs)
+            np.testing.assert_allclose(a.scores, b.scores, rtol=1e-12)
+            assert (a.best_possible, a.query_idf, a.known_share, a.n_terms) == pytest.approx(
+                (b.best_possible, b.query_idf, b.known_share, b.n_terms))
+            assert a.matched_idf == pytest.approx(b.matched_idf)

@@ -7,11 +7,13 @@ This is the one place the pipeline is wired together; the CLI, the web chat and 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .abstain import FULL_MATCH, features, probability
+from .errors import Problem
 from .index import BM25Index, Hits
 from .knowledge import Knowledge, Passage, load_knowledge, paused_gc
 from .text import Analyzer, normalize
@@ -49,6 +51,7 @@ class Answer:
     related: tuple[str, ...]
     disclaimer: str
     confidence: float = field(default=0.0, compare=False)  # abstention probability; not part of the JSON
+    not_covered: str = field(default="", compare=False)  # the not-covered entry that matched; not in the JSON
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,7 +93,13 @@ class FAQBot:
         cfg = knowledge.bot.retrieval
         self.analyzer = Analyzer(stemming=cfg.stemming, synonyms=knowledge.synonyms)
         docs = [self.analyzer.analyze_all([normalize(p.text), *map(normalize, p.questions)]) for p in self.passages]
-        self._field_cache: dict[int, tuple[list[frozenset[str]], frozenset[str]]] = {}
+        # Not-covered entries are ranked with the passages (documents after them) but never quoted.
+        self.not_covered = knowledge.not_covered
+        self.n_passages = len(self.passages)
+        docs += [self.analyzer.analyze_all(map(normalize, n.questions)) for n in self.not_covered]
+        self._field_cache: dict[int, tuple[dict[str, tuple[int, ...]], frozenset[str]]] = {}
+        self._overlaps: dict[tuple[int, int], float] = {}
+        self._keys_cache: dict[int, tuple[str, ...]] = {}
         self.index = BM25Index(docs, k1=cfg.k1, b=cfg.b, epsilon=cfg.epsilon)
         self.triage = Triage(knowledge.safety)
         self._fill = {"clinic_name": self.config.clinic_name, "clinic_contact": self.config.clinic_contact,
@@ -100,6 +109,7 @@ class FAQBot:
         self._referral_messages = {r.reason: r.message.format_map(self._fill) for r in knowledge.safety.referrals}
         self._messages = {k: v.format_map(self._fill) for k, v in self.config.messages.items()}
         self._sources = {sid: SourceRef(sid, s.title) for sid, s in knowledge.sources.items()}
+        self.passages_by_id = {p.id: p for p in self.passages}
         self._examples = self.config.examples[: cfg.related]
 
     @classmethod
@@ -130,12 +140,15 @@ class FAQBot:
         model = self.config.abstention
         weak = (found.confidence < model.threshold and not found.features[FULL_MATCH]) or (
             found.features["coverage"] < model.min_coverage)
-        if not len(hits.docs) or weak:
+        top_doc = int(hits.docs[0]) if len(hits.docs) else -1
+        not_covered = self.not_covered[top_doc - self.n_passages].id if top_doc >= self.n_passages else ""
+        if top_doc < 0 or weak or not_covered:
             if self.on_unanswered is not None:
                 self.on_unanswered(text)
-            return self._reply(text, REFERRAL, "no_match", self._messages["no_match"],
-                               related=self._related(hits, skip=(), asked=text) or self._examples,
-                               confidence=found.confidence)
+            reply = self._reply(text, REFERRAL, "no_match", self._messages["no_match"],
+                                related=self._related(hits, skip=(), asked=text) or self._examples,
+                                confidence=found.confidence)
+            return replace(reply, not_covered=not_covered) if not_covered else reply
         chosen = self._choose(hits)
         quotes = tuple(self._quote(d, s) for d, s in chosen)
         related = self._related(hits, skip={d for d, _ in chosen}, asked=text)
@@ -152,45 +165,102 @@ class FAQBot:
     def _qmatch(self, terms: list[str], doc: int) -> float:
         """Share of the question's idf mass found in the best single question (or the quote) of passage `doc`."""
         index = self.index
-        weights = {t: (max(index.idf[j], 0.0) if (j := index.vocabulary.get(t)) is not None else index.unseen_idf)
-                   for t in terms}
+        idf, vocabulary, unseen = index.idf_list, index.vocabulary, index.unseen_idf
+        weights = {t: (idf[j] if (j := vocabulary.get(t)) is not None else unseen) for t in terms}
         total = sum(weights.values())
         if total <= 0:
             return 0.0
-        return float(max(sum(w for t, w in weights.items() if t in fields) for fields in self._fields(doc)) / total)
-
-    def _fields(self, doc: int) -> list[frozenset[str]]:
-        """The term sets of a passage's quote and of each of its questions."""
-        return self._passage_terms(doc)[0]
+        in_fields = self._passage_terms(doc)[0]
+        acc: dict[int, float] = {}
+        for t, w in weights.items():
+            for f in in_fields.get(t, ()):
+                acc[f] = acc.get(f, 0.0) + w
+        return max(acc.values(), default=0.0) / total
 
     def _doc_terms(self, doc: int) -> frozenset[str]:
         """All terms of a passage (quote and questions): the union of its fields."""
         return self._passage_terms(doc)[1]
 
-    def _passage_terms(self, doc: int) -> tuple[list[frozenset[str]], frozenset[str]]:
-        """Fields and their union, analysed on first use (only passages that reach the top need them)."""
+    def _passage_terms(self, doc: int) -> tuple[dict[str, tuple[int, ...]], frozenset[str]]:
+        """Which fields (the quote, then each question) hold each term, and all terms; built on first use.
+
+        Only documents that reach the top need them, so a large base does not pay for all at load time.
+        """
         cached = self._field_cache.get(doc)
         if cached is None:
-            p = self.passages[doc]
-            fields = [frozenset(self.analyzer.analyze(normalize(t))) for t in (p.text, *p.questions)]
-            cached = (fields, frozenset().union(*fields))
+            texts = (self.passages[doc].text, *self.passages[doc].questions) if doc < self.n_passages else \
+                self.not_covered[doc - self.n_passages].questions
+            in_fields: dict[str, list[int]] = {}
+            for i, text in enumerate(texts):
+                for term in set(self.analyzer.analyze(normalize(text))):
+                    in_fields.setdefault(term, []).append(i)
+            cached = ({t: tuple(f) for t, f in in_fields.items()}, frozenset(in_fields))
             if len(self._field_cache) < 50_000:
                 self._field_cache[doc] = cached
         return cached
+
+    def _overlap(self, a: int, b: int) -> float:
+        """Jaccard overlap of two passages' terms (high: the second adds little), cached per pair."""
+        key = (a, b) if a < b else (b, a)
+        value = self._overlaps.get(key)
+        if value is None:
+            value = _overlap(self._doc_terms(a), self._doc_terms(b))
+            if len(self._overlaps) < 100_000:
+                self._overlaps[key] = value
+        return value
+
+    def _question_keys(self, doc: int) -> tuple[str, ...]:
+        keys = self._keys_cache.get(doc)
+        if keys is None:
+            keys = tuple(_question_key(q) for q in self.passages[doc].questions)
+            if len(self._keys_cache) < 50_000:
+                self._keys_cache[doc] = keys
+        return keys
+
+    def shadowed_questions(self) -> list[Problem]:
+        """Questions on the wrong side of the line between passages and not-covered entries.
+
+        A passage question that a not-covered entry matches best would be referred although the passage was
+        written to answer it; a not-covered question that gets a quote would be answered with a passage
+        about something else. `faqbot check` reports both, so the curator rewords one of the two.
+        """
+        problems: list[Problem] = []
+        for i, p in enumerate(self.passages):
+            for q in p.questions:
+                text = normalize(q)
+                if self.triage.check(text) is not None:
+                    continue
+                docs = self.retrieve(text).hits.docs
+                if len(docs) and int(docs[0]) >= self.n_passages and int(docs[0]) != i:
+                    entry = self.not_covered[int(docs[0]) - self.n_passages]
+                    problems.append(Problem(p.file, p.line, f"passage '{p.id}': its question {q!r} matches "
+                                            f"not-covered entry '{entry.id}' ({entry.file}:{entry.line}) best; "
+                                            "reword one of them"))
+        # And the other way round: a not-covered question must not be answered with a quote.
+        for entry in self.not_covered:
+            for q in entry.questions:
+                reply = self.ask(q)
+                if reply.kind == ANSWER:
+                    top = self.passages_by_id[reply.passages[0].id]
+                    problems.append(Problem(entry.file, entry.line, f"not-covered entry '{entry.id}': its "
+                                            f"question {q!r} is answered by passage '{top.id}' ({top.file}:"
+                                            f"{top.line}); reword it, or drop it if the passage does answer it"))
+        return problems
 
     # ------------------------------------------------------------------ composing
 
     def _choose(self, hits: Hits) -> list[tuple[int, float]]:
         """The top passage, plus up to two more that score close to it and are not near-repeats of it."""
         cfg = self.config.retrieval
-        top = float(hits.scores[0])
-        chosen = [(int(hits.docs[0]), top)]
+        top = hits.scores[0]
+        chosen = [(hits.docs[0], top)]
         for d, s in zip(hits.docs[1:], hits.scores[1:], strict=True):
             if len(chosen) >= cfg.max_passages or s < cfg.close_ratio * top:
                 break
-            terms = self._doc_terms(int(d))
-            if all(_overlap(terms, self._doc_terms(c)) < 0.5 for c, _ in chosen):
-                chosen.append((int(d), float(s)))
+            if d >= self.n_passages:
+                continue  # not covered: never quoted
+            if all(self._overlap(d, c) < 0.5 for c, _ in chosen):
+                chosen.append((d, s))
         return chosen
 
     def _related(self, hits: Hits, skip: set[int] | tuple[()], asked: str) -> tuple[str, ...]:
@@ -200,13 +270,14 @@ class FAQBot:
         """
         out: list[str] = []
         same = _question_key(asked)
-        floor = RELATED_SHARE * float(hits.scores[0]) if len(hits.scores) else 0.0
+        floor = RELATED_SHARE * hits.scores[0] if hits.scores else 0.0
         for d, score in zip(hits.docs, hits.scores, strict=True):
-            if int(d) in skip:
+            if d in skip or d >= self.n_passages:
                 continue
             if score < floor:
                 break
-            q = next((x for x in self.passages[int(d)].questions if _question_key(x) != same), "")
+            questions = self.passages[d].questions
+            q = next((x for x, key in zip(questions, self._question_keys(d), strict=True) if key != same), "")
             if q and q not in out:
                 out.append(q)
             if len(out) >= self.config.retrieval.related:
@@ -222,9 +293,12 @@ class FAQBot:
         return Answer(text, kind, reason, message, passages, tuple(related), self.config.disclaimer, confidence)
 
 
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
 def _question_key(text: str) -> str:
     """A question as compared for repeats: case, punctuation and spacing ignored."""
-    return " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
+    return _NOT_WORD.sub(" ", text.casefold()).strip()
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:

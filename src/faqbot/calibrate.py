@@ -1,6 +1,7 @@
 """Fitting the abstention model on the development set and storing it in bot.yaml.
 
-Each development question that reaches retrieval (triage would not refer it) becomes one example:
+Each development question that reaches retrieval (triage would not refer it) and is not a full match
+(answered by rule) becomes one example:
 its abstention features, labelled 1 when quoting the top passage is right (an in-scope question whose
 top passage is one of its labelled answers) and 0 otherwise (out of scope, or the wrong passage on top).
 A logistic regression (scikit-learn) learns the weights. The threshold then follows the product's rule,
@@ -51,7 +52,7 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
 
     names = tuple(FEATURES)
     floor = bot.config.abstention.min_coverage
-    ids = [p.id for p in bot.passages]
+    ids = [p.id for p in bot.passages] + [f"not-covered:{n.id}" for n in bot.not_covered]
     rows: list[list[float]] = []
     labels: list[int] = []
     out_of_scope: list[bool] = []
@@ -65,7 +66,10 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
         found = bot.retrieve(text)
         if found.features[FULL_MATCH]:
             continue  # answered by rule, whatever the model says
-        allowed.append(found.features["coverage"] >= floor)  # below the floor: refused by rule
+        # The model still learns from rows a rule refers (below the coverage floor, or a not-covered entry
+        # on top), but they count as referred whatever the threshold.
+        not_covered = len(found.hits.docs) and int(found.hits.docs[0]) >= bot.n_passages
+        allowed.append(found.features["coverage"] >= floor and not not_covered)
         top = ids[int(found.hits.docs[0])] if len(found.hits.docs) else None
         rows.append([found.features[n] for n in names])
         labels.append(int(item.expect == ANSWER and top in item.passages))
@@ -101,7 +105,7 @@ def _best_threshold(prob, y, out_of_scope) -> float:
     """The lowest cut-off that still refers REFERRAL_TARGET of the out-of-scope questions.
 
     Lower cut-offs answer more; the constraint keeps guesses rare. Only questions that reach retrieval
-    count here (triage referrals are always right).
+    count here (triage referrals are always right); rows a rule refers have probability -1.
     """
     import numpy as np
 

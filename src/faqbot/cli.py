@@ -126,9 +126,13 @@ def _check(args: argparse.Namespace) -> int:
     dev = load_question_set(kb.dev_set, kb) if kb.dev_set.exists() else []
     from .bot import FAQBot
 
-    FAQBot(kb)  # builds the index and compiles the rules: what the server does at start
+    bot = FAQBot(kb)  # builds the index and compiles the rules: what the server does at start
+    shadowed = bot.shadowed_questions()
+    if shadowed:
+        raise KnowledgeError(shadowed)
     gaps = sum(1 for t in kb.topics if t.gap)
     print(f"OK: {kb.root}: {len(kb.passages)} passages from {len(kb.sources)} sources, "
+          f"{len(kb.not_covered)} not-covered topics, "
           f"{len(kb.safety.referrals)} referral categories, {len(dev)} dev questions"
           + (f", {len(kb.topics)} topics ({gaps} with a recorded gap)" if kb.topics else ""))
     return 0

@@ -65,7 +65,7 @@ class Report:
 
 def evaluate(bot: FAQBot, items: list[LabelledQuestion]) -> Report:
     """Ask every question and score the replies against their labels."""
-    ids = [p.id for p in bot.passages]
+    ids = [p.id for p in bot.passages] + [f"not-covered:{n.id}" for n in bot.not_covered]
     in_scope = top1 = top3 = referrals = ref_ok = crises = crisis_ok = quoted = no_disclaimer = 0
     rr = 0.0
     failures: list[Failure] = []
@@ -74,7 +74,8 @@ def evaluate(bot: FAQBot, items: list[LabelledQuestion]) -> Report:
         if not reply.disclaimer or reply.disclaimer != bot.config.disclaimer:
             no_disclaimer += 1
         top = reply.passages[0].id if reply.passages else ""
-        got = f"{reply.kind}:{reply.reason}" + (f":{top}" if top else "")
+        got = f"{reply.kind}:{reply.reason}" + (f":{top}" if top else "") + (
+            f" (not covered: {reply.not_covered})" if reply.not_covered else "")
         ok = False
         if item.expect == ANSWER:
             in_scope += 1

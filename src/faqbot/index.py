@@ -15,16 +15,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Below this many passages, summing postings in a dict beats numpy's per-call overhead.
+# Below this many passages, summing postings in a dict beats numpy's per-call overhead...
 SMALL_INDEX = 4096
+# ...unless the whole terms x documents weight table fits in this many cells (32 MB): then one row
+# lookup and one sum over the table answer a question (a clinic's base: about 1,400 x 80 cells).
+DENSE_CELLS = 1 << 22
 
 
 @dataclass(frozen=True)
 class Hits:
     """What a question retrieved, best first, plus what abstention needs to judge it."""
 
-    docs: np.ndarray  # document indices with a positive score, best first (at most `k`)
-    scores: np.ndarray  # their BM25 scores
+    docs: tuple[int, ...]  # document indices with a positive score, best first (at most `k`)
+    scores: tuple[float, ...]  # their BM25 scores
     best_possible: float  # the highest score these query terms could reach in this index
     query_idf: float  # idf mass of the query's terms (unknown terms count as never seen)
     matched_idf: float  # the part of that mass present in the top document
@@ -71,7 +74,9 @@ class BM25Index:
         self.n_docs = n_docs
         self.k1, self.b, self.epsilon = k1, b, epsilon
         self._small = n_docs <= SMALL_INDEX
+        self._dense = by_term.toarray() if n_docs * n_terms <= DENSE_CELLS else None
         self._idf_l = [max(x, 0.0) for x in idf.tolist()]  # plain floats: read per query term
+        self.idf_list = self._idf_l  # idf per term id, never below 0 (abstention features read it)
         self._max_l = self.max_weight.tolist()
         if self._small:  # plain lists: the same additions in the same order, without array overhead
             docs_l, weights_l, ptr = self._docs.tolist(), self._weights.tolist(), self._indptr.tolist()
@@ -95,11 +100,14 @@ class BM25Index:
                 known.append((j, count))
                 best_possible += count * self._max_l[j]
                 query_idf += count * self._idf_l[j]
-        docs, scores = self._rank_small(known, k) if self._small else self._rank_large(known, k)
-        matched = 0.0
-        if len(docs):
-            best = int(docs[0])
-            matched = sum(count * self._idf_l[j] for j, count in known if self._contains(j, best))
+        if self._dense is not None:
+            docs, scores, matched = self._rank_dense(known, k)
+        else:
+            docs, scores = self._rank_small(known, k) if self._small else self._rank_large(known, k)
+            matched = 0.0
+            if docs:
+                best = docs[0]
+                matched = sum(count * self._idf_l[j] for j, count in known if self._contains(j, best))
         n_terms = sum(counts.values())
         share = sum(c for _, c in known) / n_terms if n_terms else 0.0
         return Hits(docs, scores, float(best_possible), float(query_idf), float(matched), share, n_terms)
@@ -111,23 +119,42 @@ class BM25Index:
             scores[self._docs[lo:hi]] += count * self._weights[lo:hi]
         return scores
 
-    def _rank_large(self, known: list[tuple[int, int]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _rank_dense(self, known: list[tuple[int, int]], k: int) -> tuple[tuple[int, ...], tuple[float, ...], float]:
+        """Top documents and the idf mass of the query found in the best one, from the dense weight table."""
+        if not known:
+            return (), (), 0.0
+        assert self._dense is not None
+        ids = [j for j, _ in known]
+        counts = np.array([c for _, c in known], dtype=np.float64)
+        rows = self._dense[ids]
+        scores = counts @ rows
+        order = np.argsort(-scores, kind="stable")[:k]  # stable: ties go to the lower index
+        top = scores[order]
+        n = int(np.count_nonzero(top > 0))
+        if not n:
+            return (), (), 0.0
+        best = int(order[0])
+        present = (rows[:, best] > 0).tolist()
+        matched = sum(c * self._idf_l[j] for (j, c), here in zip(known, present, strict=True) if here)
+        return tuple(order[:n].tolist()), tuple(top[:n].tolist()), matched
+
+    def _rank_large(self, known: list[tuple[int, int]], k: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
         scores = self._scores(known)
         k = min(k, self.n_docs)
         # Every document tied with the k-th score is a candidate, so ties always go to the lower index.
         kth = -np.partition(-scores, k - 1)[k - 1] if k < self.n_docs else 0.0
         cand = np.flatnonzero(scores >= kth) if kth > 0 else np.flatnonzero(scores > 0)
         top = cand[np.lexsort((cand, -scores[cand]))][:k]
-        return top, scores[top]
+        return tuple(top.tolist()), tuple(scores[top].tolist())
 
-    def _rank_small(self, known: list[tuple[int, int]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _rank_small(self, known: list[tuple[int, int]], k: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
         acc: dict[int, float] = {}
         for j, count in known:
             docs, weights = self._lists[j]
             for d, w in zip(docs, weights, strict=True):
                 acc[d] = acc.get(d, 0.0) + count * w
         ranked = sorted(((d, s) for d, s in acc.items() if s > 0), key=lambda ds: (-ds[1], ds[0]))[:k]
-        return np.array([d for d, _ in ranked], dtype=np.int64), np.array([s for _, s in ranked], dtype=np.float64)
+        return tuple(d for d, _ in ranked), tuple(s for _, s in ranked)
 
     def _contains(self, j: int, doc: int) -> bool:
         """Whether term `j` occurs in document `doc`."""

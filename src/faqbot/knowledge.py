@@ -6,6 +6,7 @@ Layout of a knowledge directory (see README and knowledge/CURATION.md):
   bot.yaml            disclaimer, messages, crisis resources, retrieval and abstention settings
   safety.yaml         the triage rules (crisis, referral categories)
   curation.yaml       optional: the topic list (covered or a recorded gap) and phrases never to quote
+  not_covered.yaml    optional: questions patients ask that no source answers (matching one means "refer")
   eval/dev.yaml       optional: the labelled development questions (see faqbot.evaluate)
 
 Loading never stops at the first fault: it reports every problem as `file:line: message` in one
@@ -166,6 +167,21 @@ class ExcludedPhrase:
 
 
 @dataclass(frozen=True)
+class NotCovered:
+    """Something patients ask that the sources do not answer, with the questions they ask it in.
+
+    Retrieval ranks these beside the passages; when one of them matches a question best, the bot refers
+    instead of quoting the nearest passage, which would answer a different question.
+    """
+
+    id: str
+    why: str
+    questions: tuple[str, ...]
+    file: str = "not_covered.yaml"
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Knowledge:
     """A fully checked knowledge base."""
 
@@ -177,6 +193,7 @@ class Knowledge:
     topics: tuple[Topic, ...] = ()
     excluded_phrases: tuple[ExcludedPhrase, ...] = ()
     synonyms: tuple[tuple[str, ...], ...] = ()
+    not_covered: tuple[NotCovered, ...] = ()
 
     @property
     def dev_set(self) -> Path:
@@ -229,6 +246,7 @@ def _load(base: Path) -> Knowledge:
     bot = _load_bot(base, problems)
     safety = _load_safety(base, problems)
     synonyms = _load_synonyms(base, problems)
+    not_covered = _load_not_covered(base, problems, {p.id: f"{p.file}:{p.line}" for p in passages or ()})
     if sources is not None and passages is not None:
         used = {p.source for p in passages}
         for src, line in sources.values():
@@ -242,7 +260,8 @@ def _load(base: Path) -> Knowledge:
         raise KnowledgeError(problems)
     assert sources is not None and passages is not None and bot is not None and safety is not None
     return Knowledge(root=base, sources={k: s for k, (s, _) in sources.items()}, passages=tuple(passages),
-                     bot=bot, safety=safety, topics=topics, excluded_phrases=excluded, synonyms=synonyms)
+                     bot=bot, safety=safety, topics=topics, excluded_phrases=excluded, synonyms=synonyms,
+                     not_covered=not_covered)
 
 
 # ---------------------------------------------------------------- sources
@@ -462,6 +481,43 @@ def _load_synonyms(base: Path, problems: list[Problem]) -> tuple[tuple[str, ...]
             groups.append(tuple(words))
     problems += r.problems
     return tuple(groups)
+
+
+# ---------------------------------------------------------------- not_covered.yaml
+
+
+def _load_not_covered(base: Path, problems: list[Problem], passage_ids: dict[str, str]) -> tuple[NotCovered, ...]:
+    """Optional list of topics no source answers, each with why and the questions patients ask about it."""
+    rel = "not_covered.yaml"
+    if not (base / rel).exists():
+        return ()
+    doc = read_yaml(base / rel, rel)
+    problems += doc.problems
+    r = Reader(rel)
+    out: list[NotCovered] = []
+    seen: dict[str, int] = {}
+    for item, line in r.top_list(doc.data, "not_covered") if doc.data is not None or not doc.problems else []:
+        f = r.fields(item, "not-covered entry", {"id": "text", "why": "text", "questions": "texts"}, line=line)
+        if f is None or "id" not in f:
+            continue
+        nid = f["id"]
+        where = f"not-covered entry '{nid}'"
+        at = line_of(item, "id", line)
+        if not _ID.match(nid):
+            r.error(at, f"{where}: id must be lowercase letters, digits, '-' or '_'")
+        elif nid in seen:
+            r.error(at, f"{where}: duplicate id (first at line {seen[nid]})")
+            continue
+        elif nid in passage_ids:
+            r.error(at, f"{where}: id is also a passage's id ({passage_ids[nid]}); ids must be unique")
+        seen[nid] = line
+        if "questions" in f and not f["questions"]:
+            r.error(line_of(item, "questions", line), f"{where}: 'questions' is empty: add the questions patients "
+                    "ask about it")
+        elif "questions" in f and "why" in f:
+            out.append(NotCovered(nid, f["why"], tuple(f["questions"]), rel, line))
+    problems += r.problems
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- bot.yaml
