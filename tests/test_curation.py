@@ -81,5 +81,30 @@ def test_dev_set_figures_do_not_regress(bot):
     report = evaluate(bot, load_question_set(bot.knowledge.dev_set, bot.knowledge))
     assert report.crisis_recall == 1.0
     assert report.referral_accuracy >= 0.95
-    assert report.top1 >= 0.55 and report.top3 >= 0.90 and report.mrr >= 0.85
+    assert report.top1 >= 0.75 and report.top3 >= 0.93 and report.mrr >= 0.89
     assert report.missing_disclaimer == 0
+
+
+def test_held_out_test_set_figures(bot):
+    """eval/test.yaml was written blind to the passages' questions and is never used to fit or tune anything.
+
+    It measures whether dev-set figures carry over to questions nobody tuned for.
+    """
+    items = load_question_set(bot.knowledge.root / "eval" / "test.yaml", bot.knowledge)
+    kinds = collections.Counter(i.expect for i in items)
+    assert len(items) >= 150 and kinds["crisis"] >= 10 and kinds["referral"] >= 40
+    report = evaluate(bot, items)
+    assert report.crisis_recall == 1.0
+    assert report.referral_accuracy >= 0.95
+    assert report.top1 >= 0.80 and report.top3 >= 0.95
+    assert report.missing_disclaimer == 0
+
+
+def test_every_not_covered_entry_says_why_and_is_referred(bot):
+    """A not-covered entry is a curated "we do not answer this": none of its questions may get a quote."""
+    assert len(bot.not_covered) >= 20
+    for entry in bot.not_covered:
+        assert entry.why.strip() and len(entry.questions) >= 4, entry.id
+        for q in entry.questions:
+            reply = bot.ask(q)
+            assert reply.kind == "referral" and reply.disclaimer, (entry.id, q, reply.kind)
