@@ -22,7 +22,8 @@ def analysed_docs(bot: Any) -> list[list[str]]:
     """The bot's BM25 documents, rebuilt exactly as FAQBot.__init__ builds them."""
     from faqbot.text import normalize
 
-    return [bot.analyzer.analyze_all([normalize(p.text), *map(normalize, p.questions)]) for p in bot.passages]
+    return [bot.analyzer.analyze_all([normalize(p.text), *map(normalize, p.questions)]) for p in bot.passages] + [
+        bot.analyzer.analyze_all(map(normalize, n.questions)) for n in bot.not_covered]
 
 
 def _time_each(fn: Any, args: list[Any], rounds: int) -> list[int]:

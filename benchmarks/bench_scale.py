@@ -112,7 +112,8 @@ def worker(argv: list[str]) -> int:
     from rank_bm25 import BM25Okapi
 
     cfg = bot.config.retrieval
-    docs = [bot.analyzer.analyze_all([normalize(p.text), *map(normalize, p.questions)]) for p in bot.passages]
+    docs = [bot.analyzer.analyze_all([normalize(p.text), *map(normalize, p.questions)]) for p in bot.passages] + [
+        bot.analyzer.analyze_all(map(normalize, n.questions)) for n in bot.not_covered]
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(args.bm25_build_seconds)
     t0 = time.perf_counter()

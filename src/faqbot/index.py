@@ -128,15 +128,15 @@ class BM25Index:
         counts = np.array([c for _, c in known], dtype=np.float64)
         rows = self._dense[ids]
         scores = counts @ rows
-        order = np.argsort(-scores, kind="stable")[:k]  # stable: ties go to the lower index
-        top = scores[order]
-        n = int(np.count_nonzero(top > 0))
+        order = (-scores).argsort(kind="stable")[:k]  # stable: ties go to the lower index
+        top = scores[order].tolist()
+        n = sum(1 for x in top if x > 0)
         if not n:
             return (), (), 0.0
-        best = int(order[0])
-        present = (rows[:, best] > 0).tolist()
-        matched = sum(c * self._idf_l[j] for (j, c), here in zip(known, present, strict=True) if here)
-        return tuple(order[:n].tolist()), tuple(top[:n].tolist()), matched
+        docs = order[:n].tolist()
+        present = rows[:, docs[0]].tolist()
+        matched = sum(c * self._idf_l[j] for (j, c), w in zip(known, present, strict=True) if w > 0)
+        return tuple(docs), tuple(top[:n]), matched
 
     def _rank_large(self, known: list[tuple[int, int]], k: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
         scores = self._scores(known)

@@ -25,11 +25,15 @@ _FOLD = str.maketrans(
 # code points carry no meaning in a question; tab and newline are kept as whitespace.
 _DROP_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 _WHITESPACE = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")  # ASCII's Cc characters (whitespace is already single spaces)
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
 
 def normalize(text: str) -> str:
     """Return `text` in NFKC with quotes and spaces folded, control characters dropped, whitespace collapsed."""
+    if text.isascii():  # most questions: NFKC and the folds change nothing in ASCII
+        text = _WHITESPACE.sub(" ", text)
+        return (text if text.isprintable() else _WHITESPACE.sub(" ", _CONTROL.sub("", text))).strip()
     # Lone surrogates cannot be NFKC-normalised or encoded; remove them first.
     text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if _has_surrogate(text) else text
     text = _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text).translate(_FOLD))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 try:  # the regex parser; private, so anything unexpected falls back to plain searching
@@ -44,10 +45,11 @@ def fold(text: str) -> str:
     "aqui") and every other character becomes a word break.
     """
     text = text.lower()
-    if not text.isascii():
+    if text.isascii():
+        text = text.replace("'", "").replace("`", "")
+    else:
         text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c))
-    text = _APOSTROPHES.sub("", text)
+        text = _APOSTROPHES.sub("", "".join(c for c in text if not unicodedata.combining(c)))
     return " " + _NON_WORD.sub(" ", text).strip() + " "
 
 
@@ -160,6 +162,16 @@ def _keys(regex: str) -> set[str] | None:
 
 
 _Conjunction = tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]  # searched by its first; then the others
+_FILL = "abcdefghijklmnopqrstuvwxyz0123456789 "  # what can follow a short key in padded folded text
+
+
+def _padded(key: str) -> Iterator[str]:
+    """The KEY_CHARS-character windows that begin with `key`."""
+    if len(key) >= KEY_CHARS:
+        yield key
+    else:
+        for c in _FILL:
+            yield from _padded(key + c)
 
 
 class PatternSet:
@@ -186,14 +198,23 @@ class PatternSet:
                 continue
             for key in keys:
                 filed.setdefault(key, []).append(i)
-        self._lengths = sorted({len(k) for k in filed}, reverse=True)
         # Under each key: one alternation of its plain patterns, and its conjunctions (first, others).
         self._table: dict[str, tuple[re.Pattern[str] | None, tuple[_Conjunction, ...]]] = {}
+        # A shorter key is filed under every window of KEY_CHARS characters it can begin (the text is padded
+        # at its end), so that a search looks up each word once.
+        windows: dict[str, list[int]] = {}
         for key, ids in filed.items():
-            plain = [patterns[i].regex for i in ids if not patterns[i].also]
-            conj = tuple((re.compile(patterns[i].regex), tuple(re.compile(a) for a in patterns[i].also))
-                         for i in ids if patterns[i].also)
-            self._table[key] = (re.compile("|".join(f"(?:{r})" for r in plain)) if plain else None, conj)
+            for window in _padded(key):
+                windows.setdefault(window, []).extend(i for i in ids if i not in windows.get(window, ()))
+        compiled: dict[tuple[int, ...], tuple[re.Pattern[str] | None, tuple[_Conjunction, ...]]] = {}
+        for window, ids in windows.items():
+            group = tuple(sorted(ids))
+            if group not in compiled:
+                plain = [patterns[i].regex for i in group if not patterns[i].also]
+                conj = tuple((re.compile(patterns[i].regex), tuple(re.compile(a) for a in patterns[i].also))
+                             for i in group if patterns[i].also)
+                compiled[group] = (re.compile("|".join(f"(?:{r})" for r in plain)) if plain else None, conj)
+            self._table[window] = compiled[group]
         self._rest = re.compile("|".join(f"(?:{r})" for r in rest)) if rest else None
         self.empty = not patterns
 
@@ -203,21 +224,21 @@ class PatternSet:
             return True
         if any(first.search(folded) and all(a.search(folded) for a in also) for first, also in self._rest_conj):
             return True
-        table, lengths = self._table, self._lengths
+        table = self._table
         if not table:
             return False
+        padded = folded + "  "  # every word start then has KEY_CHARS characters to look up
         find, end, at = folded.find, len(folded) - 1, 0
         while 0 <= at < end:
             start = at + 1
-            for size in lengths:
-                entry = table.get(folded[start:start + size])
-                if entry is not None:
-                    plain, conj = entry
-                    if plain is not None and plain.match(folded, start):
+            entry = table.get(padded[start:start + KEY_CHARS])
+            if entry is not None:
+                plain, conj = entry
+                if plain is not None and plain.match(folded, start):
+                    return True
+                for first, also in conj:
+                    if first.match(folded, start) and all(a.search(folded) for a in also):
                         return True
-                    for first, also in conj:
-                        if first.match(folded, start) and all(a.search(folded) for a in also):
-                            return True
             at = find(" ", start)
         return False
 
