@@ -165,6 +165,17 @@ _Conjunction = tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]  # searched b
 _FILL = "abcdefghijklmnopqrstuvwxyz0123456789 "  # what can follow a short key in padded folded text
 
 
+class _Entry:
+    """The patterns filed under one window: plain ones as one alternation (compiled when first needed)."""
+
+    __slots__ = ("compiled", "conjunctions", "source")
+
+    def __init__(self, source: str, conjunctions: tuple[_Conjunction, ...]) -> None:
+        self.source = source
+        self.compiled: re.Pattern[str] | None = None
+        self.conjunctions = conjunctions
+
+
 def _padded(key: str) -> Iterator[str]:
     """The KEY_CHARS-character windows that begin with `key`."""
     if len(key) >= KEY_CHARS:
@@ -199,22 +210,24 @@ class PatternSet:
             for key in keys:
                 filed.setdefault(key, []).append(i)
         # Under each key: one alternation of its plain patterns, and its conjunctions (first, others).
-        self._table: dict[str, tuple[re.Pattern[str] | None, tuple[_Conjunction, ...]]] = {}
+        self._table: dict[str, _Entry] = {}
         # A shorter key is filed under every window of KEY_CHARS characters it can begin (the text is padded
         # at its end), so that a search looks up each word once.
         windows: dict[str, list[int]] = {}
         for key, ids in filed.items():
             for window in _padded(key):
                 windows.setdefault(window, []).extend(i for i in ids if i not in windows.get(window, ()))
-        compiled: dict[tuple[int, ...], tuple[re.Pattern[str] | None, tuple[_Conjunction, ...]]] = {}
+        # Each group's alternation is compiled on first use: most groups are never needed by one process, and
+        # compiling them all would dominate loading.
+        entries: dict[tuple[int, ...], _Entry] = {}
         for window, ids in windows.items():
             group = tuple(sorted(ids))
-            if group not in compiled:
+            if group not in entries:
                 plain = [patterns[i].regex for i in group if not patterns[i].also]
                 conj = tuple((re.compile(patterns[i].regex), tuple(re.compile(a) for a in patterns[i].also))
                              for i in group if patterns[i].also)
-                compiled[group] = (re.compile("|".join(f"(?:{r})" for r in plain)) if plain else None, conj)
-            self._table[window] = compiled[group]
+                entries[group] = _Entry("|".join(f"(?:{r})" for r in plain) if plain else "", conj)
+            self._table[window] = entries[group]
         self._rest = re.compile("|".join(f"(?:{r})" for r in rest)) if rest else None
         self.empty = not patterns
 
@@ -233,10 +246,12 @@ class PatternSet:
             start = at + 1
             entry = table.get(padded[start:start + KEY_CHARS])
             if entry is not None:
-                plain, conj = entry
+                plain = entry.compiled
+                if plain is None and entry.source:
+                    plain = entry.compiled = re.compile(entry.source)
                 if plain is not None and plain.match(folded, start):
                     return True
-                for first, also in conj:
+                for first, also in entry.conjunctions:
                     if first.match(folded, start) and all(a.search(folded) for a in also):
                         return True
             at = find(" ", start)
