@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from .abstain import FULL_MATCH, features, probability
 from .errors import Problem
 from .index import BM25Index, Hits
-from .knowledge import Knowledge, Passage, load_knowledge, paused_gc
+from .knowledge import Knowledge, NotCovered, Passage, load_knowledge, paused_gc
 from .text import Analyzer, normalize
 from .triage import Triage
 
@@ -97,6 +97,8 @@ class FAQBot:
         self.not_covered = knowledge.not_covered
         self.n_passages = len(self.passages)
         docs += [self.analyzer.analyze_all(map(normalize, n.questions)) for n in self.not_covered]
+        # The id of each ranked document, for reports: passages by their id, not-covered entries marked.
+        self.doc_ids = tuple(p.id for p in self.passages) + tuple(f"not-covered:{n.id}" for n in self.not_covered)
         self._field_cache: dict[int, tuple[dict[str, tuple[int, ...]], frozenset[str]]] = {}
         self._overlaps: dict[tuple[int, int], float] = {}
         self._keys_cache: dict[int, tuple[str, ...]] = {}
@@ -140,15 +142,13 @@ class FAQBot:
         model = self.config.abstention
         weak = (found.confidence < model.threshold and not found.features[FULL_MATCH]) or (
             found.features["coverage"] < model.min_coverage)
-        top_doc = int(hits.docs[0]) if len(hits.docs) else -1
-        not_covered = self.not_covered[top_doc - self.n_passages].id if top_doc >= self.n_passages else ""
-        if top_doc < 0 or weak or not_covered:
+        not_covered = self.not_covered_at(hits.docs[0]) if hits.docs else None
+        if not hits.docs or weak or not_covered:
             if self.on_unanswered is not None:
                 self.on_unanswered(text)
-            reply = self._reply(text, REFERRAL, "no_match", self._messages["no_match"],
-                                related=self._related(hits, skip=(), asked=text) or self._examples,
-                                confidence=found.confidence)
-            return replace(reply, not_covered=not_covered) if not_covered else reply
+            return self._reply(text, REFERRAL, "no_match", self._messages["no_match"],
+                               related=self._related(hits, skip=(), asked=text) or self._examples,
+                               confidence=found.confidence, not_covered=not_covered.id if not_covered else "")
         chosen = self._choose(hits)
         quotes = tuple(self._quote(d, s) for d, s in chosen)
         related = self._related(hits, skip={d for d, _ in chosen}, asked=text)
@@ -159,8 +159,12 @@ class FAQBot:
         cfg = self.config.retrieval
         terms = self.analyzer.analyze(text)
         hits = self.index.search(terms, k=cfg.max_passages + cfg.related + 2)
-        feats = features(hits, self._qmatch(terms, int(hits.docs[0])) if len(hits.docs) else 0.0)
+        feats = features(hits, self._qmatch(terms, hits.docs[0]) if hits.docs else 0.0)
         return Retrieved(hits, feats, probability(self.config.abstention, feats))
+
+    def not_covered_at(self, doc: int) -> NotCovered | None:
+        """The not-covered entry ranked as document `doc`, or None when `doc` is a passage."""
+        return self.not_covered[doc - self.n_passages] if doc >= self.n_passages else None
 
     def _qmatch(self, terms: list[str], doc: int) -> float:
         """Share of the question's idf mass found in the best single question (or the quote) of passage `doc`."""
@@ -225,14 +229,14 @@ class FAQBot:
         about something else. `faqbot check` reports both, so the curator rewords one of the two.
         """
         problems: list[Problem] = []
-        for i, p in enumerate(self.passages):
+        for p in self.passages:
             for q in p.questions:
                 text = normalize(q)
                 if self.triage.check(text) is not None:
                     continue
                 docs = self.retrieve(text).hits.docs
-                if len(docs) and int(docs[0]) >= self.n_passages and int(docs[0]) != i:
-                    entry = self.not_covered[int(docs[0]) - self.n_passages]
+                entry = self.not_covered_at(docs[0]) if docs else None
+                if entry is not None:
                     problems.append(Problem(p.file, p.line, f"passage '{p.id}': its question {q!r} matches "
                                             f"not-covered entry '{entry.id}' ({entry.file}:{entry.line}) best; "
                                             "reword one of them"))
@@ -289,8 +293,9 @@ class FAQBot:
         return Quote(p.id, p.text, self._sources[p.source], score)
 
     def _reply(self, text: str, kind: str, reason: str, message: str, passages: tuple[Quote, ...] = (),
-               related: tuple[str, ...] = (), confidence: float = 0.0) -> Answer:
-        return Answer(text, kind, reason, message, passages, tuple(related), self.config.disclaimer, confidence)
+               related: tuple[str, ...] = (), confidence: float = 0.0, not_covered: str = "") -> Answer:
+        return Answer(text, kind, reason, message, passages, tuple(related), self.config.disclaimer, confidence,
+                      not_covered)
 
 
 _NOT_WORD = re.compile(r"[\W_]+")

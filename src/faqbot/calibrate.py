@@ -52,7 +52,6 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
 
     names = tuple(FEATURES)
     floor = bot.config.abstention.min_coverage
-    ids = [p.id for p in bot.passages] + [f"not-covered:{n.id}" for n in bot.not_covered]
     rows: list[list[float]] = []
     labels: list[int] = []
     out_of_scope: list[bool] = []
@@ -68,9 +67,10 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
             continue  # answered by rule, whatever the model says
         # The model still learns from rows a rule refers (below the coverage floor, or a not-covered entry
         # on top), but they count as referred whatever the threshold.
-        not_covered = len(found.hits.docs) and int(found.hits.docs[0]) >= bot.n_passages
+        docs = found.hits.docs
+        not_covered = bool(docs) and bot.not_covered_at(docs[0]) is not None
         allowed.append(found.features["coverage"] >= floor and not not_covered)
-        top = ids[int(found.hits.docs[0])] if len(found.hits.docs) else None
+        top = bot.doc_ids[docs[0]] if docs else None
         rows.append([found.features[n] for n in names])
         labels.append(int(item.expect == ANSWER and top in item.passages))
         out_of_scope.append(item.expect != ANSWER)

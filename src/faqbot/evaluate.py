@@ -65,7 +65,6 @@ class Report:
 
 def evaluate(bot: FAQBot, items: list[LabelledQuestion]) -> Report:
     """Ask every question and score the replies against their labels."""
-    ids = [p.id for p in bot.passages] + [f"not-covered:{n.id}" for n in bot.not_covered]
     in_scope = top1 = top3 = referrals = ref_ok = crises = crisis_ok = quoted = no_disclaimer = 0
     rr = 0.0
     failures: list[Failure] = []
@@ -81,7 +80,7 @@ def evaluate(bot: FAQBot, items: list[LabelledQuestion]) -> Report:
             in_scope += 1
             ok = reply.kind == ANSWER and top in item.passages
             top1 += ok
-            ranking = [ids[int(d)] for d in bot.retrieve(normalize(item.question)).hits.docs]
+            ranking = [bot.doc_ids[d] for d in bot.retrieve(normalize(item.question)).hits.docs]
             rank = next((i + 1 for i, pid in enumerate(ranking) if pid in item.passages), None)
             top3 += rank is not None and rank <= 3
             rr += 1.0 / rank if rank else 0.0

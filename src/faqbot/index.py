@@ -75,8 +75,8 @@ class BM25Index:
         self.k1, self.b, self.epsilon = k1, b, epsilon
         self._small = n_docs <= SMALL_INDEX
         self._dense = by_term.toarray() if n_docs * n_terms <= DENSE_CELLS else None
-        self._idf_l = [max(x, 0.0) for x in idf.tolist()]  # plain floats: read per query term
-        self.idf_list = self._idf_l  # idf per term id, never below 0 (abstention features read it)
+        # idf per term id as plain floats, never below 0: read per query term here and by abstention features
+        self.idf_list = [max(x, 0.0) for x in idf.tolist()]
         self._max_l = self.max_weight.tolist()
         if self._small:  # plain lists: the same additions in the same order, without array overhead
             docs_l, weights_l, ptr = self._docs.tolist(), self._weights.tolist(), self._indptr.tolist()
@@ -99,7 +99,7 @@ class BM25Index:
             else:
                 known.append((j, count))
                 best_possible += count * self._max_l[j]
-                query_idf += count * self._idf_l[j]
+                query_idf += count * self.idf_list[j]
         if self._dense is not None:
             docs, scores, matched = self._rank_dense(known, k)
         else:
@@ -107,7 +107,7 @@ class BM25Index:
             matched = 0.0
             if docs:
                 best = docs[0]
-                matched = sum(count * self._idf_l[j] for j, count in known if self._contains(j, best))
+                matched = sum(count * self.idf_list[j] for j, count in known if self._contains(j, best))
         n_terms = sum(counts.values())
         share = sum(c for _, c in known) / n_terms if n_terms else 0.0
         return Hits(docs, scores, float(best_possible), float(query_idf), float(matched), share, n_terms)
@@ -135,7 +135,7 @@ class BM25Index:
             return (), (), 0.0
         docs = order[:n].tolist()
         present = rows[:, docs[0]].tolist()
-        matched = sum(c * self._idf_l[j] for (j, c), w in zip(known, present, strict=True) if w > 0)
+        matched = sum(c * self.idf_list[j] for (j, c), w in zip(known, present, strict=True) if w > 0)
         return tuple(docs), tuple(top[:n]), matched
 
     def _rank_large(self, known: list[tuple[int, int]], k: int) -> tuple[tuple[int, ...], tuple[float, ...]]:

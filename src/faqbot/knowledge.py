@@ -449,6 +449,20 @@ def _load_curation(base: Path, problems: list[Problem]) -> tuple[tuple[Topic, ..
     return tuple(topics), tuple(excluded)
 
 
+def _optional_list(base: Path, rel: str, key: str,
+                   problems: list[Problem]) -> tuple[Reader, list[tuple[Any, int]]] | None:
+    """The items (with lines) of the top-level list `key:` in the optional file `rel`; None if it is absent.
+
+    The caller adds `reader.problems` to `problems` once it has checked the items.
+    """
+    if not (base / rel).exists():
+        return None
+    doc = read_yaml(base / rel, rel)
+    problems += doc.problems
+    r = Reader(rel)
+    return r, (r.top_list(doc.data, key) if doc.data is not None or not doc.problems else [])
+
+
 # ---------------------------------------------------------------- synonyms.yaml
 
 _SYNONYM_WORD = re.compile(r"^[a-z0-9]+$")
@@ -456,15 +470,13 @@ _SYNONYM_WORD = re.compile(r"^[a-z0-9]+$")
 
 def _load_synonyms(base: Path, problems: list[Problem]) -> tuple[tuple[str, ...], ...]:
     """Optional groups of single words that retrieval treats as related (see text.Analyzer)."""
-    rel = "synonyms.yaml"
-    if not (base / rel).exists():
+    found = _optional_list(base, "synonyms.yaml", "synonyms", problems)
+    if found is None:
         return ()
-    doc = read_yaml(base / rel, rel)
-    problems += doc.problems
-    r = Reader(rel)
+    r, items = found
     groups: list[tuple[str, ...]] = []
     seen: dict[str, int] = {}
-    for group, line in r.top_list(doc.data, "synonyms") if doc.data is not None or not doc.problems else []:
+    for group, line in items:
         if not isinstance(group, list) or len(group) < 2:
             r.error(line, "a synonym group must be a list of at least two words, e.g. [surgery, operation]")
             continue
@@ -488,15 +500,13 @@ def _load_synonyms(base: Path, problems: list[Problem]) -> tuple[tuple[str, ...]
 
 def _load_not_covered(base: Path, problems: list[Problem], passage_ids: dict[str, str]) -> tuple[NotCovered, ...]:
     """Optional list of topics no source answers, each with why and the questions patients ask about it."""
-    rel = "not_covered.yaml"
-    if not (base / rel).exists():
+    found = _optional_list(base, "not_covered.yaml", "not_covered", problems)
+    if found is None:
         return ()
-    doc = read_yaml(base / rel, rel)
-    problems += doc.problems
-    r = Reader(rel)
+    r, items = found
     out: list[NotCovered] = []
     seen: dict[str, int] = {}
-    for item, line in r.top_list(doc.data, "not_covered") if doc.data is not None or not doc.problems else []:
+    for item, line in items:
         f = r.fields(item, "not-covered entry", {"id": "text", "why": "text", "questions": "texts"}, line=line)
         if f is None or "id" not in f:
             continue
@@ -515,7 +525,7 @@ def _load_not_covered(base: Path, problems: list[Problem], passage_ids: dict[str
             r.error(line_of(item, "questions", line), f"{where}: 'questions' is empty: add the questions patients "
                     "ask about it")
         elif "questions" in f and "why" in f:
-            out.append(NotCovered(nid, f["why"], tuple(f["questions"]), rel, line))
+            out.append(NotCovered(nid, f["why"], tuple(f["questions"]), r.rel, line))
     problems += r.problems
     return tuple(out)
 

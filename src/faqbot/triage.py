@@ -196,40 +196,36 @@ class PatternSet:
     """
 
     def __init__(self, patterns: tuple[Pattern, ...]) -> None:
-        filed: dict[str, list[int]] = {}
+        # Each pattern is filed under every KEY_CHARS-character window its matches can begin (a shorter key
+        # under all its continuations; the text is padded at its end), so a search looks up each word once.
+        windows: dict[str, set[int]] = {}
+        conjunctions: dict[int, _Conjunction] = {}
         rest: list[str] = []
         self._rest_conj: list[_Conjunction] = []
         for i, p in enumerate(patterns):
+            if p.also:
+                conjunctions[i] = (re.compile(p.regex), tuple(re.compile(a) for a in p.also))
             keys = _keys(p.regex)
             if keys is None:
                 if p.also:
-                    self._rest_conj.append((re.compile(p.regex), tuple(re.compile(a) for a in p.also)))
+                    self._rest_conj.append(conjunctions[i])
                 else:
                     rest.append(p.regex)
                 continue
             for key in keys:
-                filed.setdefault(key, []).append(i)
-        # Under each key: one alternation of its plain patterns, and its conjunctions (first, others).
+                for window in _padded(key):
+                    windows.setdefault(window, set()).add(i)
+        # Under each window: one alternation of its plain patterns, compiled on first use (most are never
+        # needed by one process, and compiling them all would dominate loading), and its conjunctions.
         self._table: dict[str, _Entry] = {}
-        # A shorter key is filed under every window of KEY_CHARS characters it can begin (the text is padded
-        # at its end), so that a search looks up each word once.
-        windows: dict[str, list[int]] = {}
-        for key, ids in filed.items():
-            for window in _padded(key):
-                windows.setdefault(window, []).extend(i for i in ids if i not in windows.get(window, ()))
-        # Each group's alternation is compiled on first use: most groups are never needed by one process, and
-        # compiling them all would dominate loading.
         entries: dict[tuple[int, ...], _Entry] = {}
         for window, ids in windows.items():
             group = tuple(sorted(ids))
             if group not in entries:
-                plain = [patterns[i].regex for i in group if not patterns[i].also]
-                conj = tuple((re.compile(patterns[i].regex), tuple(re.compile(a) for a in patterns[i].also))
-                             for i in group if patterns[i].also)
-                entries[group] = _Entry("|".join(f"(?:{r})" for r in plain) if plain else "", conj)
+                plain = "|".join(f"(?:{patterns[i].regex})" for i in group if i not in conjunctions)
+                entries[group] = _Entry(plain, tuple(conjunctions[i] for i in group if i in conjunctions))
             self._table[window] = entries[group]
         self._rest = re.compile("|".join(f"(?:{r})" for r in rest)) if rest else None
-        self.empty = not patterns
 
     def search(self, folded: str) -> bool:
         """Whether any pattern matches `folded` (as produced by `fold`: " word word ")."""
