@@ -16,8 +16,9 @@ from .abstain import FULL_MATCH, features, probability
 from .errors import Problem
 from .index import BM25Index, Hits
 from .knowledge import Knowledge, NotCovered, Passage, load_knowledge, paused_gc
-from .text import Analyzer, normalize
+from .text import Analyzer, english_stemmer, normalize
 from .triage import Triage
+from .variants import Variants
 
 ANSWER, REFERRAL, CRISIS = "answer", "referral", "crisis"
 RELATED_SHARE = 0.35  # a related question's passage must score at least this share of the best one
@@ -113,6 +114,7 @@ class FAQBot:
         self._sources = {sid: SourceRef(sid, s.title) for sid, s in knowledge.sources.items()}
         self.passages_by_id = {p.id: p for p in self.passages}
         self._examples = self.config.examples[: cfg.related]
+        self._variants: Variants | None = None  # built on the first unknown word (see faqbot.variants)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> FAQBot:
@@ -157,10 +159,29 @@ class FAQBot:
     def retrieve(self, text: str) -> Retrieved:
         """BM25 retrieval and abstention features for already-normalised `text`."""
         cfg = self.config.retrieval
-        terms = self.analyzer.analyze(text)
+        terms = self._with_variants(self.analyzer.analyze(text))
         hits = self.index.search(terms, k=cfg.max_passages + cfg.related + 2)
         feats = features(hits, self._qmatch(terms, hits.docs[0]) if hits.docs else 0.0)
         return Retrieved(hits, feats, probability(self.config.abstention, feats))
+
+    def _with_variants(self, terms: list[str]) -> list[str]:
+        """`terms` with each word the index has never seen replaced by a known variant of it, if one exists."""
+        vocabulary = self.index.vocabulary
+        if self.analyzer.stemming or all(t in vocabulary for t in terms):
+            return terms
+        if self._variants is None:
+            self._variants = Variants(vocabulary, self.index.idf_list, english_stemmer())
+        group_of = self.analyzer.group_of
+        out: list[str] = []
+        added: list[str] = []  # group terms of the variants, as analysing the known word would add them
+        for term in terms:
+            # Group terms and words of a synonym group are matched through their group already.
+            plain = term not in vocabulary and not term.startswith("~") and group_of(term) is None
+            known = self._variants.known(term) if plain else None
+            out.append(term if known is None else known)
+            if known is not None and (group := group_of(known)) is not None:
+                added.append(group)
+        return out + added
 
     def not_covered_at(self, doc: int) -> NotCovered | None:
         """The not-covered entry ranked as document `doc`, or None when `doc` is a passage."""

@@ -87,7 +87,7 @@ class Analyzer:
 
     def __init__(self, stemming: bool = True, synonyms: tuple[tuple[str, ...], ...] = ()) -> None:
         self.stemming = stemming
-        self._stem = _english_stemmer() if stemming else None
+        self._stem = english_stemmer() if stemming else None
         self._groups: dict[str, str] = {}
         for group in synonyms:
             name = "~" + self._base(group[0])
@@ -107,12 +107,16 @@ class Analyzer:
         groups = self._groups
         return terms + [groups[t] for t in terms if t in groups]
 
+    def group_of(self, term: str) -> str | None:
+        """The synonym-group term that `term` adds, if it is in a group."""
+        return self._groups.get(term)
+
     def analyze_all(self, texts: Iterable[str]) -> list[str]:
         """Terms of several texts run together, as one BM25 document."""
         return [term for text in texts for term in self.analyze(text)]
 
 
-def _english_stemmer():
+def english_stemmer():
     """A cached Snowball English stemmer: each distinct word is stemmed once per process."""
     import snowballstemmer  # local import keeps `import faqbot` light
 
