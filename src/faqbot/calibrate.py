@@ -30,7 +30,10 @@ from .knowledge import (
 )
 from .text import normalize
 
-REFERRAL_TARGET = 0.95
+# The product's goal is that 95 % of out-of-scope questions are referred. Fitting to exactly that edge left
+# new questions below it (with a fitted threshold of 0.12, "how many weeks until christmas" got a quote), so
+# the fit keeps a margin: 0.97 cost 0.014 of dev top-1 and raised held-out referral from 0.973 to 0.986.
+REFERRAL_TARGET = 0.97
 
 
 @dataclass(frozen=True)
