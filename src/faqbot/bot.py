@@ -141,11 +141,9 @@ class FAQBot:
             return self._reply(text, REFERRAL, verdict.reason, self._referral_messages[verdict.reason])
         found = self.retrieve(text)
         hits = found.hits
-        model = self.config.abstention
-        weak = (found.confidence < model.threshold and not found.features[FULL_MATCH]) or (
-            found.features["coverage"] < model.min_coverage)
-        not_covered = self.not_covered_at(hits.docs[0]) if hits.docs else None
-        if not hits.docs or weak or not_covered:
+        weak = found.confidence < self.config.abstention.threshold and not found.features[FULL_MATCH]
+        if weak or self.refers_by_rule(found):
+            not_covered = self.not_covered_at(hits.docs[0]) if hits.docs else None
             if self.on_unanswered is not None:
                 self.on_unanswered(text)
             return self._reply(text, REFERRAL, "no_match", self._messages["no_match"],
@@ -182,6 +180,13 @@ class FAQBot:
             if known is not None and (group := group_of(known)) is not None:
                 added.append(group)
         return out + added
+
+    def refers_by_rule(self, found: Retrieved) -> bool:
+        """The rules beside the abstention model: refer when nothing matched, when the top passage holds too
+        little of the question (`abstention.min_coverage`), or when a not-covered entry is the best match."""
+        docs = found.hits.docs
+        return (not docs or found.features["coverage"] < self.config.abstention.min_coverage
+                or self.not_covered_at(docs[0]) is not None)
 
     def not_covered_at(self, doc: int) -> NotCovered | None:
         """The not-covered entry ranked as document `doc`, or None when `doc` is a passage."""

@@ -68,11 +68,10 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
         found = bot.retrieve(text)
         if found.features[FULL_MATCH]:
             continue  # answered by rule, whatever the model says
-        # The model still learns from rows a rule refers (below the coverage floor, or a not-covered entry
-        # on top), but they count as referred whatever the threshold.
+        # The model still learns from rows a rule refers (FAQBot.refers_by_rule), but they count as
+        # referred whatever the threshold.
+        allowed.append(not bot.refers_by_rule(found))
         docs = found.hits.docs
-        not_covered = bool(docs) and bot.not_covered_at(docs[0]) is not None
-        allowed.append(found.features["coverage"] >= floor and not not_covered)
         top = bot.doc_ids[docs[0]] if docs else None
         rows.append([found.features[n] for n in names])
         labels.append(int(item.expect == ANSWER and top in item.passages))
@@ -91,7 +90,7 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
     bias = float(model.intercept_[0] - (model.coef_[0] * mean / scale).sum())
     z = x @ weights + bias
     prob = 1.0 / (1.0 + np.exp(-z))
-    # Rows the coverage rule refuses count as refused whatever the threshold.
+    # Rows a rule refers count as referred whatever the threshold.
     threshold = _best_threshold(np.where(np.asarray(allowed), prob, -1.0), y, np.asarray(out_of_scope))
     cv = None
     folds = min(5, int(min(y.sum(), len(y) - y.sum())))
