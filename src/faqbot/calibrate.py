@@ -5,8 +5,9 @@ Each development question that reaches retrieval (triage would not refer it) and
 its abstention features, labelled 1 when quoting the top passage is right (an in-scope question whose
 top passage is one of its labelled answers) and 0 otherwise (out of scope, or the wrong passage on top).
 A logistic regression (scikit-learn) learns the weights. The threshold then follows the product's rule,
-abstain rather than guess: the lowest cut-off at which at least REFERRAL_TARGET of the out-of-scope
-questions are still referred, so that as many answerable questions as possible get their quote.
+abstain rather than guess: as many answerable questions as possible get their quote while at least
+REFERRAL_TARGET of the out-of-scope questions are still referred, with the cut-off midway in the gap
+between the two kinds of row so that neither side sits on the edge.
 """
 
 from __future__ import annotations
@@ -104,19 +105,29 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
 
 
 def _best_threshold(prob, y, out_of_scope) -> float:
-    """The lowest cut-off that still refers REFERRAL_TARGET of the out-of-scope questions.
+    """The cut-off that answers the most answerable questions while referring REFERRAL_TARGET of the
+    out-of-scope ones, placed midway in the gap around it.
 
     Lower cut-offs answer more; the constraint keeps guesses rare. Only questions that reach retrieval
     count here (triage referrals are always right); rows a rule refers have probability -1.
+    Every cut-off between the lowest answered right quote and the highest row below it gives the same
+    dev result; the lowest of them would leave the out-of-scope question just under it with no margin
+    (a prompt-injection line was quoted after a small knowledge edit), so the cut-off goes midway.
     """
     import numpy as np
 
     n_out = max(int(out_of_scope.sum()), 1)
+    lowest = 1.0
     for t in sorted(set(np.round(prob[prob >= 0], 6)) | {1.0}):
-        quoted = int(((prob >= t) & out_of_scope).sum())
-        if 1 - quoted / n_out >= REFERRAL_TARGET:
-            return float(t)
-    return 1.0
+        if 1 - int(((prob >= t) & out_of_scope).sum()) / n_out >= REFERRAL_TARGET:
+            lowest = float(t)
+            break
+    answered = prob[(prob >= lowest) & (y == 1)]
+    if not len(answered):
+        return lowest
+    top = float(answered.min())
+    below = prob[prob < top]
+    return (float(below.max()) + top) / 2 if len(below) else top
 
 
 def calibrate(root: str | os.PathLike[str] | None = None, write: bool = True) -> Calibration:
