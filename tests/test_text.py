@@ -46,3 +46,17 @@ def _non_word_to_space(text: str) -> str:
     import faqbot.triage as tr
 
     return tr._NON_WORD.sub(" ", text)
+
+
+def test_contractions_typed_without_an_apostrophe_are_stop_words_too():
+    analyzer = T.Analyzer()
+    for typed, proper in [("who shouldnt get ketamine", "who shouldn't get ketamine"),
+                          ("theyre saying it wont work", "they're saying it won't work"),
+                          ("whos watching me and whys that", "who's watching me and why's that")]:
+        assert analyzer.analyze(typed) == analyzer.analyze(proper)
+
+
+def test_bare_spellings_that_are_words_of_their_own_are_kept():
+    analyzer = T.Analyzer(stemming=False)
+    for word in ("ill", "well", "shed", "hell"):
+        assert word in analyzer.analyze(f"i feel {word}"), word

@@ -75,6 +75,11 @@ STOP_WORDS = frozenset(
     things
     """.split()
 )
+# People often type contractions without the apostrophe ("shouldnt", "theyre"): those count as stop words
+# too, except where the bare spelling is a word of its own ("ill", "well", "shed").
+STOP_WORDS |= frozenset(
+    w.replace("'", "") for w in STOP_WORDS if "'" in w
+) - {"hell", "id", "ill", "lets", "shed", "shell", "wed", "well"}
 
 
 class Analyzer:
