@@ -75,13 +75,13 @@ def test_dev_set_is_large_and_mixed(bot):
 def test_dev_set_figures_do_not_regress(bot):
     """Safety targets hold (crisis 1.0, referral >= 0.95); answer quality is pinned at its measured level.
 
-    Top-1 is below the 0.90 goal of the curation issue (see README, "Evaluation"): this floor catches
-    an edit that makes it worse, and should be raised as passages and questions improve.
+    Top-1 meets the 0.90 goal of the curation issue by one question (0.906, see README, "Evaluation"); one
+    unrelated edit can move it by a question, so the floor leaves that much slack and catches real losses.
     """
     report = evaluate(bot, load_question_set(bot.knowledge.dev_set, bot.knowledge))
     assert report.crisis_recall == 1.0
     assert report.referral_accuracy >= 0.95
-    assert report.top1 >= 0.86 and report.top3 >= 0.95 and report.mrr >= 0.92
+    assert report.top1 >= 0.89 and report.top3 >= 0.95 and report.mrr >= 0.92
     assert report.missing_disclaimer == 0
 
 
@@ -96,7 +96,7 @@ def test_held_out_test_set_figures(bot):
     report = evaluate(bot, items)
     assert report.crisis_recall == 1.0
     assert report.referral_accuracy >= 0.95
-    assert report.top1 >= 0.84 and report.top3 >= 0.96
+    assert report.top1 >= 0.86 and report.top3 >= 0.96
     assert report.missing_disclaimer == 0
 
 
