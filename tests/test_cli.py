@@ -124,3 +124,19 @@ def test_check_refuses_a_not_covered_question_that_a_passage_answers(capsys, kb_
     err = capsys.readouterr().err
     assert f"not_covered.yaml:{line}: not-covered entry 'blurred': its question {question!r} is answered by " \
            f"passage '{passage.id}'" in err
+
+
+def test_threshold_sits_midway_between_the_lowest_right_quote_and_the_row_below():
+    import numpy as np
+
+    from faqbot.calibrate import _best_threshold
+
+    # Ten out-of-scope rows: REFERRAL_TARGET (0.97) lets none of them be quoted.
+    prob = np.array([0.9, 0.8, 0.6, 0.5, 0.3, 0.2, 0.1, 0.1, 0.05, 0.05, 0.02, 0.01, -1.0, -1.0])
+    y = np.array([1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    out = np.array([0, 0, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1], dtype=bool)
+    # The out-of-scope row at 0.5 must be referred, so 0.6 is the lowest right quote: midway is 0.55.
+    assert _best_threshold(prob, y, out) == 0.55
+    # Only rule-referred rows (-1) below the lowest right quote: the cut-off is that quote, never below 0.
+    prob2, y2, out2 = np.array([0.7, 0.4, -1.0, -1.0]), np.array([1, 1, 0, 0]), np.array([0, 0, 1, 1], dtype=bool)
+    assert _best_threshold(prob2, y2, out2) == 0.4

@@ -125,9 +125,9 @@ def _best_threshold(prob, y, out_of_scope) -> float:
     answered = prob[(prob >= lowest) & (y == 1)]
     if not len(answered):
         return lowest
-    top = float(answered.min())
-    below = prob[prob < top]
-    return (float(below.max()) + top) / 2 if len(below) else top
+    lowest_right = float(answered.min())
+    below = prob[(prob >= 0) & (prob < lowest_right)]  # rule-referred rows (-1) are no neighbour
+    return (float(below.max()) + lowest_right) / 2 if len(below) else lowest_right
 
 
 def calibrate(root: str | os.PathLike[str] | None = None, write: bool = True) -> Calibration:
