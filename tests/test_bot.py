@@ -18,7 +18,7 @@ def test_answers_a_covered_question_with_a_sourced_verbatim_quote(bot):
     for q in reply.passages:
         assert q.text in bot.knowledge.sources[q.source.id].text
         assert q.source.title == bot.knowledge.sources[q.source.id].title
-    assert reply.disclaimer == bot.config.disclaimer
+    assert reply.disclaimer == bot.config.disclaimers[reply.kind]
 
 
 def test_extra_passages_are_close_in_score_and_distinct(bot):
@@ -82,7 +82,7 @@ def test_every_kind_carries_the_disclaimer(bot):
     replies = [bot.ask(q) for q in ["What is ketamine used for?", "how much should i take", "", "weather?",
                                     "i dont want to be here anymore", "x" * 10000]]
     assert {r.kind for r in replies} == {"answer", "referral", "crisis"}
-    assert all(r.disclaimer == bot.config.disclaimer and r.disclaimer for r in replies)
+    assert all(r.disclaimer == bot.config.disclaimers[r.kind] and r.disclaimer for r in replies)
 
 
 def test_json_contract_is_exact(bot):

@@ -29,7 +29,9 @@ import pytest
 from conftest import KNOWLEDGE, ROOT
 
 from faqbot.errors import KnowledgeError, Problem
-from faqbot.knowledge import Knowledge, Passage, load_knowledge, load_question_set
+from faqbot.knowledge import load_knowledge
+from faqbot.questionset import load_question_set
+from faqbot.records import Knowledge, Passage
 
 IGNORE = shutil.ignore_patterns("*.sqlite3")
 PROBLEM_LINE = re.compile(r"^[^:\n]+:\d+: \S.*$")
@@ -264,9 +266,9 @@ def missing_source_field(b: Base) -> list[Expect]:
 
 
 def missing_disclaimer(b: Base) -> list[Expect]:
-    b.sub("bot.yaml", r"^disclaimer:.*\n(?:  .*\n)*", "")
+    b.sub("bot.yaml", r"^disclaimers:.*\n(?:  .*\n)*", "")
     top = b.line("bot.yaml", r"^[a-z]")
-    return [Expect("bot.yaml", top, r"missing 'disclaimer'")]
+    return [Expect("bot.yaml", top, r"missing 'disclaimers'")]
 
 
 def _typo_key(key: str, typo: str) -> Callable[[Base], list[Expect]]:

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import KNOWLEDGE, ROOT
 
 from faqbot.cli import build_parser, main
@@ -61,20 +63,22 @@ def test_python_dash_m_and_version():
 
 
 def test_calibrate_dry_run_reports_figures(capsys, kb_copy):
-    before = (kb_copy / "bot.yaml").read_text()
+    before = (kb_copy / "fitted" / "abstention.json").read_text()
     assert main(["calibrate", str(kb_copy), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "top-1 accuracy" in out and "referral accuracy" in out and "crisis recall" in out
-    assert (kb_copy / "bot.yaml").read_text() == before
+    assert (kb_copy / "fitted" / "abstention.json").read_text() == before
 
 
-def test_calibrate_rewrites_only_the_abstention_block(kb_copy):
-    path = kb_copy / "bot.yaml"
-    before = path.read_text()
+def test_calibrate_writes_the_machine_owned_file_and_leaves_bot_yaml_alone(kb_copy):
+    bot_yaml = (kb_copy / "bot.yaml").read_text()
+    fitted = kb_copy / "fitted" / "abstention.json"
+    fitted.unlink()
     assert main(["calibrate", str(kb_copy)]) == 0
-    after = path.read_text()
-    head = before[: before.index("abstention:")]
-    assert after.startswith(head) and "# Written by `faqbot calibrate`" in after
+    assert (kb_copy / "bot.yaml").read_text() == bot_yaml
+    data = json.loads(fitted.read_text())
+    assert "Written by `faqbot calibrate`" in data["_comment"]
+    assert data["threshold"] == pytest.approx(0.195864, abs=1e-6)  # the shipped fit, re-made from eval/dev.yaml
 
 
 def test_every_command_is_documented_in_the_readme():
@@ -84,11 +88,11 @@ def test_every_command_is_documented_in_the_readme():
         assert f"faqbot {name}" in readme, name
 
 
-def test_calibrate_repairs_a_stale_abstention_block(capsys, kb_copy):
-    path = kb_copy / "bot.yaml"
-    path.write_text(path.read_text().replace("features: [", "features: [retired_feature, "))
+def test_calibrate_repairs_a_stale_fitted_model(capsys, kb_copy):
+    path = kb_copy / "fitted" / "abstention.json"
+    path.write_text(path.read_text().replace('"features": [', '"features": ["retired_feature", '))
     assert main(["check", str(kb_copy)]) == 1
-    assert "abstention" in capsys.readouterr().err
+    assert "fitted/abstention.json" in capsys.readouterr().err
     assert main(["calibrate", str(kb_copy)]) == 0
     assert main(["check", str(kb_copy)]) == 0
 

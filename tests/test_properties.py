@@ -129,7 +129,7 @@ def _check(bot: FAQBot, question: Any, prop: str) -> Answer:
     reply = bot.ask(question)
     KINDS_SEEN[reply.kind] += 1
     assert reply.kind in KINDS
-    assert reply.disclaimer == bot.config.disclaimer and reply.disclaimer.strip()
+    assert reply.disclaimer == bot.config.disclaimers[reply.kind] and reply.disclaimer.strip()
     assert isinstance(reply.message, str) and reply.message.strip()
     assert set(reply.related) <= _known_questions(bot), "related questions come from the knowledge base only"
     assert "\x00" not in reply.question
@@ -152,7 +152,7 @@ def _check(bot: FAQBot, question: Any, prop: str) -> Answer:
 
     d = reply.to_dict()
     assert set(d) == CONTRACT
-    assert d["kind"] == reply.kind and d["disclaimer"] == bot.config.disclaimer
+    assert d["kind"] == reply.kind and d["disclaimer"] == bot.config.disclaimers[reply.kind]
     for p in d["passages"]:
         assert set(p) == PASSAGE_KEYS and set(p["source"]) == SOURCE_KEYS
     assert all(isinstance(r, str) for r in d["related"])

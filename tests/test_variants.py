@@ -42,4 +42,4 @@ def test_the_bot_reads_an_unknown_inflection_as_the_known_word(bot):
 def test_known_words_are_never_changed(bot):
     terms = bot.analyzer.analyze(normalize("what are the side effects of ketamine infusions"))
     assert all(t in bot.index.vocabulary for t in terms)
-    assert bot._with_variants(terms) == terms
+    assert bot.retriever._with_variants(terms) == terms

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from webserver import Server, knowledge_copy, live_server
 
 from faqbot import FAQBot, KnowledgeError
-from faqbot.web import MAX_BODY_BYTES, check_origins, create_app, render_reply, respond
+from faqbot.web import MAX_BODY_BYTES, check_origins, create_app, render_reply, respond, text
 
 pytestmark = pytest.mark.server
 
@@ -286,9 +286,14 @@ def test_allow_lists_must_be_exact_origins(kb_bot: FAQBot) -> None:
             check_origins(replace(kb_bot.config, frame_ancestors=(bad,)))
 
 
-def test_crisis_reply_renders_resources_first_without_config(kb_bot: FAQBot) -> None:
+def test_crisis_reply_renders_resources_first_from_config(kb_bot: FAQBot) -> None:
+    """Crisis resources are rendered from the configuration's data, before the message, never parsed from text."""
     answer = kb_bot.ask("I want to kill myself")
-    assert render_reply(answer.to_dict()) == render_reply(answer, kb_bot.config)
+    html = render_reply(answer.to_dict(), kb_bot.config)
+    assert html == render_reply(answer, kb_bot.config)
+    assert html.index("faq-resources") < html.index(text("It sounds like"))
+    for resource in kb_bot.config.crisis_resources:
+        assert text(resource.name) in html
 
 
 def test_respond_is_pure_and_escapes(kb_bot: FAQBot) -> None:
@@ -302,7 +307,7 @@ def test_respond_is_pure_and_escapes(kb_bot: FAQBot) -> None:
 def test_broken_knowledge_base_exits_1_without_traceback(tmp_path: Path) -> None:
     kb = knowledge_copy(tmp_path / "knowledge")
     data = yaml.safe_load((kb / "bot.yaml").read_text(encoding="utf-8"))
-    del data["disclaimer"]
+    del data["disclaimers"]
     (kb / "bot.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     (kb / "sources.yaml").write_text("sources: [", encoding="utf-8")
     code = f"from faqbot.web import serve; serve({str(kb)!r}, '127.0.0.1', 9, '')"

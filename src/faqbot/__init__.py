@@ -8,10 +8,12 @@
 Importing faqbot is light (no web framework, no scikit-learn); those load only when needed.
 """
 
-from .bot import Answer, FAQBot, Quote, SourceRef
+from .bot import FAQBot
 from .errors import KnowledgeError, Problem
-from .knowledge import Knowledge, load_knowledge
+from .knowledge import load_knowledge
+from .records import Kind, Knowledge, Reason
+from .reply import Answer, Quote, SourceRef
 
 __version__ = "0.1.0"
-__all__ = ["Answer", "FAQBot", "Knowledge", "KnowledgeError", "Problem", "Quote", "SourceRef", "__version__",
-           "load_knowledge"]
+__all__ = ["Answer", "FAQBot", "Kind", "Knowledge", "KnowledgeError", "Problem", "Quote", "Reason", "SourceRef",
+           "__version__", "load_knowledge"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
+from .config import Abstention
 from .index import Hits
-from .knowledge import Abstention
 
 FEATURES: dict[str, str] = {
     "ratio": "top score / the best score the question's terms could reach in this knowledge base",
@@ -21,7 +21,7 @@ FEATURES: dict[str, str] = {
     "length": "log(1 + number of question terms)",
     "qmatch": "share of the question's idf mass in the best-matching single question (or quote) of the top passage",
 }
-# Not a model input but a rule (FAQBot.ask): a question all of whose words occur in one curated
+# Not a model input but a rule (faqbot.decision): a question all of whose words occur in one curated
 # question of the top passage is answered. Fitted on a small dev set the model can learn to distrust
 # such exact matches (short questions are rarer in scope there), which would refuse "What is ketamine?".
 FULL_MATCH = "full"

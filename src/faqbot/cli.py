@@ -120,21 +120,10 @@ def format_reply(reply: dict) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .knowledge import load_knowledge, load_question_set
+    from .check import check
 
-    kb = load_knowledge(args.dir)
-    dev = load_question_set(kb.dev_set, kb) if kb.dev_set.exists() else []
-    from .bot import FAQBot
-
-    bot = FAQBot(kb)  # builds the index and compiles the rules: what the server does at start
-    shadowed = bot.shadowed_questions()
-    if shadowed:
-        raise KnowledgeError(shadowed)
-    gaps = sum(1 for t in kb.topics if t.gap)
-    print(f"OK: {kb.root}: {len(kb.passages)} passages from {len(kb.sources)} sources, "
-          f"{len(kb.not_covered)} not-covered topics, "
-          f"{len(kb.safety.referrals)} referral categories, {len(dev)} dev questions"
-          + (f", {len(kb.topics)} topics ({gaps} with a recorded gap)" if kb.topics else ""))
+    report = check(args.dir)
+    print(f"OK: {report.knowledge.root}: {report.summary()}")
     return 0
 
 
@@ -148,7 +137,7 @@ def _calibrate(args: argparse.Namespace) -> int:
           + f", bias={a.bias:+.3f}, threshold={a.threshold:.3f}")
     if result.cv_accuracy is not None:
         print(f"Cross-validated accuracy of the answer/refer decision: {result.cv_accuracy:.3f}")
-    print("Written to bot.yaml." if not args.dry_run else "Dry run: bot.yaml not changed.")
+    print("Written to fitted/abstention.json." if not args.dry_run else "Dry run: nothing written.")
     print()
     print(result.report.table())
     _print_failures(result.report.failures)

@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 
-from .bot import ANSWER, FAQBot
-from .knowledge import LabelledQuestion, load_question_set
+from .bot import FAQBot
+from .questionset import load_question_set
+from .records import Kind, LabelledQuestion
 from .text import normalize
+
+ANSWER = Kind.ANSWER
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def evaluate(bot: FAQBot, items: list[LabelledQuestion]) -> Report:
     failures: list[Failure] = []
     for item in items:
         reply = bot.ask(item.question)
-        if not reply.disclaimer or reply.disclaimer != bot.config.disclaimer:
+        if not reply.disclaimer or reply.disclaimer not in _disclaimers(bot, reply.kind):
             no_disclaimer += 1
         top = reply.passages[0].id if reply.passages else ""
         got = f"{reply.kind}:{reply.reason}" + (f":{top}" if top else "") + (
@@ -80,7 +83,7 @@ def evaluate(bot: FAQBot, items: list[LabelledQuestion]) -> Report:
             in_scope += 1
             ok = reply.kind == ANSWER and top in item.passages
             top1 += ok
-            ranking = [bot.doc_ids[d] for d in bot.retrieve(normalize(item.question)).hits.docs]
+            ranking = [r.doc.id for r in bot.retrieve(normalize(item.question)).ranked]
             rank = next((i + 1 for i, pid in enumerate(ranking) if pid in item.passages), None)
             top3 += rank is not None and rank <= 3
             rr += 1.0 / rank if rank else 0.0
@@ -106,6 +109,13 @@ def evaluate(bot: FAQBot, items: list[LabelledQuestion]) -> Report:
     return Report(len(items), in_scope, ratio(top1, in_scope), ratio(top3, in_scope), ratio(rr, in_scope),
                   referrals, ratio(ref_ok, referrals), crises, ratio(crisis_ok, crises), quoted, no_disclaimer,
                   failures)
+
+
+def _disclaimers(bot: FAQBot, kind: Kind) -> set[str]:
+    """The fixed disclaimers a reply of `kind` may carry (one per language the bot speaks)."""
+    cfg = bot.config
+    return {cfg.disclaimers[kind.value]} | {t.disclaimers[kind.value] for t in cfg.translations.values()
+                                            if kind.value in t.disclaimers}
 
 
 def evaluate_file(path: str | os.PathLike[str], bot: FAQBot | None = None) -> Report:

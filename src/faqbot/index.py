@@ -1,25 +1,19 @@
 """BM25 scoring with the same numbers as `rank_bm25.BM25Okapi`, at a cost that follows the question.
 
 rank_bm25 loops in Python over every document for every query term. Here the BM25 weight of each
-(term, document) pair is computed once at load time into a term-major sparse matrix, so a question
-costs one slice-and-add per query term: work proportional to the postings of its terms, not to the
-size of the knowledge base.
+(term, document) pair is computed once at load time into term-major postings (numpy arrays), so a
+question costs one slice-and-add per query term plus one pass to pick the top documents: work that
+follows the postings of its terms, with one code path for every size of knowledge base. Building needs
+numpy only: answering must not import scikit-learn or scipy.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-
-# Below this many passages, summing postings in a dict beats numpy's per-call overhead...
-SMALL_INDEX = 4096
-# ...unless the whole terms x documents weight table fits in this many cells (32 MB): then one row
-# lookup and one sum over the table answer a question (a clinic's base: about 1,400 x 80 cells).
-DENSE_CELLS = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -35,52 +29,49 @@ class Hits:
     n_terms: int
 
 
-def _identity(tokens: list[str]) -> list[str]:
-    return tokens
-
-
 class BM25Index:
     """BM25 (Okapi, with rank_bm25's epsilon floor on negative idf) over pre-analysed documents."""
 
     def __init__(self, docs: list[list[str]], k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> None:
-        from sklearn.feature_extraction.text import CountVectorizer  # load-time only; keeps import light
-
         if not docs:
             raise ValueError("BM25Index needs at least one document")
-        vectorizer = CountVectorizer(analyzer=_identity, dtype=np.float64)
-        counts = vectorizer.fit_transform(docs).tocsr()  # documents x terms
-        self.vocabulary: dict[str, int] = {t: int(j) for t, j in vectorizer.vocabulary_.items()}
-        n_docs, n_terms = counts.shape
-        doc_len = np.asarray(counts.sum(axis=1)).ravel()
+        self.vocabulary: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        tfs: list[int] = []
+        vocab = self.vocabulary
+        for d, tokens in enumerate(docs):
+            for term, tf in Counter(tokens).items():
+                rows.append(d)
+                cols.append(vocab.setdefault(term, len(vocab)))
+                tfs.append(tf)
+        n_docs, n_terms = len(docs), len(vocab)
+        row = np.asarray(rows, dtype=np.int64)
+        col = np.asarray(cols, dtype=np.int64)
+        tf = np.asarray(tfs, dtype=np.float64)
+        doc_len = np.bincount(row, weights=tf, minlength=n_docs)
         avgdl = doc_len.sum() / n_docs or 1.0
-        df = np.bincount(counts.indices, minlength=n_terms)
+        df = np.bincount(col, minlength=n_terms).astype(np.float64)
         idf = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
         # rank_bm25: words in more than half the documents get epsilon times the mean idf instead.
-        idf[idf < 0] = epsilon * (idf.sum() / n_terms)
+        if n_terms:
+            idf[idf < 0] = epsilon * (idf.sum() / n_terms)
         self.idf = idf
         self.unseen_idf = math.log(n_docs + 0.5) - math.log(0.5)
-        coo = counts.tocoo()
-        tf = coo.data
-        norm = k1 * (1 - b + b * doc_len[coo.row] / avgdl)
-        weights = idf[coo.col] * tf * (k1 + 1) / (tf + norm)
-        from scipy.sparse import csr_matrix
-
-        by_term = csr_matrix((weights, (coo.col, coo.row)), shape=(n_terms, n_docs))
-        by_term.sort_indices()
-        self._indptr = by_term.indptr
-        self._docs = by_term.indices
-        self._weights = by_term.data
-        self.max_weight = np.maximum.reduceat(by_term.data, by_term.indptr[:-1]) if by_term.nnz else np.zeros(0)
+        norm = k1 * (1 - b + b * doc_len[row] / avgdl)
+        weights = idf[col] * tf * (k1 + 1) / (tf + norm)
+        order = np.lexsort((row, col))  # term-major, documents ascending within a term
+        self._docs = row[order]
+        self._weights = weights[order]
+        self._indptr = np.concatenate(([0], np.cumsum(np.bincount(col, minlength=n_terms))))
+        starts = self._indptr[:-1]
+        self.max_weight = np.maximum.reduceat(self._weights, starts) if len(self._weights) else np.zeros(0)
         self.n_docs = n_docs
         self.k1, self.b, self.epsilon = k1, b, epsilon
-        self._small = n_docs <= SMALL_INDEX
-        self._dense = by_term.toarray() if n_docs * n_terms <= DENSE_CELLS else None
         # idf per term id as plain floats, never below 0: read per query term here and by abstention features
         self.idf_list = [max(x, 0.0) for x in idf.tolist()]
         self._max_l = self.max_weight.tolist()
-        if self._small:  # plain lists: the same additions in the same order, without array overhead
-            docs_l, weights_l, ptr = self._docs.tolist(), self._weights.tolist(), self._indptr.tolist()
-            self._lists = [(docs_l[a:z], weights_l[a:z]) for a, z in itertools.pairwise(ptr)]
+        self._ptr = self._indptr.tolist()
 
     def get_scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every document for `terms` (repeats count, as in rank_bm25)."""
@@ -100,45 +91,27 @@ class BM25Index:
                 known.append((j, count))
                 best_possible += count * self._max_l[j]
                 query_idf += count * self.idf_list[j]
-        if self._dense is not None:
-            docs, scores, matched = self._rank_dense(known, k)
-        else:
-            docs, scores = self._rank_small(known, k) if self._small else self._rank_large(known, k)
-            matched = 0.0
-            if docs:
-                best = docs[0]
-                matched = sum(count * self.idf_list[j] for j, count in known if self._contains(j, best))
+        docs, scores = self._rank(known, k)
+        matched = 0.0
+        if docs:
+            best = docs[0]
+            matched = sum(count * self.idf_list[j] for j, count in known if self._contains(j, best))
         n_terms = sum(counts.values())
         share = sum(c for _, c in known) / n_terms if n_terms else 0.0
         return Hits(docs, scores, float(best_possible), float(query_idf), float(matched), share, n_terms)
 
     def _scores(self, known: list[tuple[int, int]]) -> np.ndarray:
         scores = np.zeros(self.n_docs)
+        ptr, docs, weights = self._ptr, self._docs, self._weights
         for j, count in known:
-            lo, hi = self._indptr[j], self._indptr[j + 1]
-            scores[self._docs[lo:hi]] += count * self._weights[lo:hi]
+            lo, hi = ptr[j], ptr[j + 1]
+            scores[docs[lo:hi]] += count * weights[lo:hi]
         return scores
 
-    def _rank_dense(self, known: list[tuple[int, int]], k: int) -> tuple[tuple[int, ...], tuple[float, ...], float]:
-        """Top documents and the idf mass of the query found in the best one, from the dense weight table."""
+    def _rank(self, known: list[tuple[int, int]], k: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        """The `k` best documents with a positive score, best first; ties go to the lower index."""
         if not known:
-            return (), (), 0.0
-        assert self._dense is not None
-        ids = [j for j, _ in known]
-        counts = np.array([c for _, c in known], dtype=np.float64)
-        rows = self._dense[ids]
-        scores = counts @ rows
-        order = (-scores).argsort(kind="stable")[:k]  # stable: ties go to the lower index
-        top = scores[order].tolist()
-        n = sum(1 for x in top if x > 0)
-        if not n:
-            return (), (), 0.0
-        docs = order[:n].tolist()
-        present = rows[:, docs[0]].tolist()
-        matched = sum(c * self.idf_list[j] for (j, c), w in zip(known, present, strict=True) if w > 0)
-        return tuple(docs), tuple(top[:n]), matched
-
-    def _rank_large(self, known: list[tuple[int, int]], k: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
+            return (), ()
         scores = self._scores(known)
         k = min(k, self.n_docs)
         # Every document tied with the k-th score is a candidate, so ties always go to the lower index.
@@ -147,20 +120,8 @@ class BM25Index:
         top = cand[np.lexsort((cand, -scores[cand]))][:k]
         return tuple(top.tolist()), tuple(scores[top].tolist())
 
-    def _rank_small(self, known: list[tuple[int, int]], k: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
-        acc: dict[int, float] = {}
-        for j, count in known:
-            docs, weights = self._lists[j]
-            for d, w in zip(docs, weights, strict=True):
-                acc[d] = acc.get(d, 0.0) + count * w
-        ranked = sorted(((d, s) for d, s in acc.items() if s > 0), key=lambda ds: (-ds[1], ds[0]))[:k]
-        return tuple(d for d, _ in ranked), tuple(s for _, s in ranked)
-
     def _contains(self, j: int, doc: int) -> bool:
         """Whether term `j` occurs in document `doc`."""
-        if self._small:
-            return doc in self._lists[j][0]
-        lo, hi = self._indptr[j], self._indptr[j + 1]
-        row = self._docs[lo:hi]
-        at = int(np.searchsorted(row, doc))
-        return at < len(row) and row[at] == doc
+        lo, hi = self._ptr[j], self._ptr[j + 1]
+        at = lo + int(np.searchsorted(self._docs[lo:hi], doc))
+        return at < hi and int(self._docs[at]) == doc

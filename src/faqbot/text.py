@@ -52,11 +52,6 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
-def collapse_whitespace(text: str) -> str:
-    """Collapse every whitespace run to one space: the only liberty a quote may take with its source."""
-    return _WHITESPACE.sub(" ", text).strip()
-
-
 # Function words only: content words such as "long", "many", "often" or "safe" carry meaning in
 # patients' questions ("how long", "how many") and stay in.
 STOP_WORDS = frozenset(

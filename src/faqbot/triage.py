@@ -32,7 +32,7 @@ try:  # the regex parser; private, so anything unexpected falls back to plain se
 except ImportError:  # pragma: no cover - older or other Pythons
     _sre_c = _sre_p = None
 
-from .knowledge import Pattern, SafetyRules
+from .records import Pattern, SafetyRules
 
 _APOSTROPHES = re.compile(r"['’`´]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -60,6 +60,7 @@ class Verdict:
     kind: str
     reason: str
     label: str = ""
+    language: str = "en"
 
 
 def _compile(patterns: tuple[Pattern, ...]) -> re.Pattern[str] | None:

@@ -1,0 +1,73 @@
+"""`faqbot check` as a library call: load a knowledge base, build the bot, and find what loading cannot.
+
+Loading (faqbot.knowledge) reports every fault of a single file. What needs the whole bot is checked here:
+a curated question on the wrong side of the line between passages and not-covered entries.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .bot import FAQBot
+from .errors import KnowledgeError, Problem
+from .knowledge import load_knowledge
+from .questionset import load_question_set
+from .records import Kind, Knowledge
+from .text import normalize
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """A knowledge base that passed every check, and what it holds."""
+
+    knowledge: Knowledge
+    dev_questions: int
+
+    def summary(self) -> str:
+        kb = self.knowledge
+        gaps = sum(1 for t in kb.topics if t.gap)
+        return (f"{len(kb.passages)} passages from {len(kb.sources)} sources, {len(kb.not_covered)} not-covered "
+                f"topics, {len(kb.safety.referrals)} referral categories, {self.dev_questions} dev questions"
+                + (f", {len(kb.topics)} topics ({gaps} with a recorded gap)" if kb.topics else ""))
+
+
+def check(root: str | os.PathLike[str] | None = None) -> CheckReport:
+    """Check the knowledge base at `root` completely. Raises KnowledgeError listing every problem."""
+    kb = load_knowledge(root)
+    dev = load_question_set(kb.dev_set, kb) if kb.dev_set.exists() else []
+    bot = FAQBot(kb)  # builds the index and compiles the rules: what the server does at start
+    problems = shadowed_questions(bot)
+    if problems:
+        raise KnowledgeError(problems)
+    return CheckReport(kb, len(dev))
+
+
+def shadowed_questions(bot: FAQBot) -> list[Problem]:
+    """Questions on the wrong side of the line between passages and not-covered entries.
+
+    A passage question that a not-covered entry matches best would be referred although the passage was
+    written to answer it; a not-covered question that gets a quote would be answered with a passage
+    about something else. Both are reported, so the curator rewords one of the two.
+    """
+    problems: list[Problem] = []
+    for p in bot.passages:
+        for q in p.questions:
+            text = normalize(q)
+            if bot.triage.check(text) is not None:
+                continue
+            top = bot.retrieve(text).top
+            entry = top.doc.not_covered if top else None
+            if entry is not None:
+                problems.append(Problem(p.file, p.line, f"passage '{p.id}': its question {q!r} matches "
+                                        f"not-covered entry '{entry.id}' ({entry.file}:{entry.line}) best; "
+                                        "reword one of them"))
+    for entry in bot.knowledge.not_covered:
+        for q in entry.questions:
+            reply = bot.ask(q)
+            if reply.kind == Kind.ANSWER:
+                passage = bot.passages_by_id[reply.passages[0].id]
+                problems.append(Problem(entry.file, entry.line, f"not-covered entry '{entry.id}': its "
+                                        f"question {q!r} is answered by passage '{passage.id}' ({passage.file}:"
+                                        f"{passage.line}); reword it, or drop it if the passage does answer it"))
+    return problems

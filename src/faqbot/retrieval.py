@@ -1,0 +1,81 @@
+"""Retrieval for one question: its terms (unknown words read as known variants), the BM25 ranking, and the
+scale-free features the answer-or-refer decision reads (see faqbot.abstain and faqbot.decision)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .abstain import features, probability
+from .config import Abstention
+from .corpus import Corpus, Ranked
+from .index import BM25Index, Hits
+from .text import Analyzer, english_stemmer
+from .variants import Variants
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """What one question retrieved, best first, with its abstention features and the model's confidence."""
+
+    ranked: tuple[Ranked, ...]
+    hits: Hits
+    features: dict[str, float]
+    confidence: float
+
+    @property
+    def top(self) -> Ranked | None:
+        return self.ranked[0] if self.ranked else None
+
+
+class Retriever:
+    """BM25 over a corpus, with the abstention features of each search."""
+
+    def __init__(self, corpus: Corpus, index: BM25Index, analyzer: Analyzer, depth: int) -> None:
+        self.corpus = corpus
+        self.index = index
+        self.analyzer = analyzer
+        self.depth = depth  # how many documents a search returns
+        self._variants: Variants | None = None  # built on the first unknown word (see faqbot.variants)
+
+    def retrieve(self, text: str, model: Abstention) -> Retrieved:
+        """Rank the corpus for already-normalised `text` and score the top document with `model`."""
+        terms = self._with_variants(self.analyzer.analyze(text))
+        hits = self.index.search(terms, k=self.depth)
+        feats = features(hits, self._qmatch(terms, hits.docs[0]) if hits.docs else 0.0)
+        docs = self.corpus.docs
+        ranked = tuple(Ranked(docs[d], s) for d, s in zip(hits.docs, hits.scores, strict=True))
+        return Retrieved(ranked, hits, feats, probability(model, feats))
+
+    def _with_variants(self, terms: list[str]) -> list[str]:
+        """`terms` with each word the index has never seen replaced by a known variant of it, if one exists."""
+        vocabulary = self.index.vocabulary
+        if self.analyzer.stemming or all(t in vocabulary for t in terms):
+            return terms
+        if self._variants is None:
+            self._variants = Variants(vocabulary, self.index.idf_list, english_stemmer())
+        group_of = self.analyzer.group_of
+        out: list[str] = []
+        added: list[str] = []  # group terms of the variants, as analysing the known word would add them
+        for term in terms:
+            # Group terms and words of a synonym group are matched through their group already.
+            plain = term not in vocabulary and not term.startswith("~") and group_of(term) is None
+            known = self._variants.known(term) if plain else None
+            out.append(term if known is None else known)
+            if known is not None and (group := group_of(known)) is not None:
+                added.append(group)
+        return out + added
+
+    def _qmatch(self, terms: list[str], doc: int) -> float:
+        """Share of the question's idf mass found in the best single field (a question or the quote) of `doc`."""
+        index = self.index
+        idf, vocabulary, unseen = index.idf_list, index.vocabulary, index.unseen_idf
+        weights = {t: (idf[j] if (j := vocabulary.get(t)) is not None else unseen) for t in terms}
+        total = sum(weights.values())
+        if total <= 0:
+            return 0.0
+        in_fields = self.corpus.field_terms(doc)[0]
+        acc: dict[int, float] = {}
+        for t, w in weights.items():
+            for f in in_fields.get(t, ()):
+                acc[f] = acc.get(f, 0.0) + w
+        return max(acc.values(), default=0.0) / total
