@@ -18,12 +18,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) app.py
 
-test: $(STAMP) chromium
-	$(VENV)/bin/ruff check src tests benchmarks app.py
+test: $(STAMP) chromium lint
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks app.py
+	$(VENV)/bin/ruff check src tests benchmarks scripts app.py
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

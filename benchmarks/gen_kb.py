@@ -12,7 +12,8 @@ words, so the questions find their passages the way real paraphrases do.
 
 The result is a real knowledge directory: sources/*.txt (one source per 1,000 passages), sources.yaml with
 each file's sha256 and notes, passages/*.yaml whose quotes are exact substrings of their source, and copies
-of the shipped bot.yaml, safety.yaml and curation.yaml (sentences holding an excluded phrase are not used).
+of the shipped bot.yaml, safety.yaml, curation.yaml and fitted/ (sentences holding an excluded phrase are not
+used; a passage whose question has lure wording gets a warning topic, as curation.yaml requires).
 """
 
 from __future__ import annotations
@@ -78,6 +79,16 @@ def topic_ids(seed_dir: Path = SEED_DIR) -> list[str]:
     return [t["id"] for t in _curation(seed_dir).get("topics") or [] if t.get("id")] or ["general"]
 
 
+def _lure_check(seed_dir: Path):
+    """Whether a question has curation.yaml's lure wording (it may then stand only on a warning passage)."""
+    patterns = [re.compile(p) for p in _curation(seed_dir).get("lure_patterns") or []]
+    if not patterns:
+        return lambda q: False
+    from faqbot.curationfile import fold_question
+
+    return lambda q: any(p.search(fold_question(q)) for p in patterns)
+
+
 class _Variants:
     """Numbered variants of words with a Zipf-like spread: variant k has probability about 1/k^2."""
 
@@ -116,12 +127,15 @@ def generate(n: int, out: str | Path, seed: int = 5, seed_dir: Path = SEED_DIR) 
     for name in ("bot.yaml", "safety.yaml", "curation.yaml"):
         if (seed_dir / name).exists():
             shutil.copyfile(seed_dir / name, out / name)
+    shutil.copytree(seed_dir / "fitted", out / "fitted")
     rng = random.Random(seed)
     variants = _Variants(rng)
     sentences = seed_sentences(seed_dir)
     questions = seed_questions(seed_dir)
     excluded = excluded_phrases(seed_dir)
     topics = topic_ids(seed_dir)
+    lured = _lure_check(seed_dir)
+    warning = (_curation(seed_dir).get("warning_topics") or [None])[0]
     if not sentences or not questions:
         raise SystemExit(f"no seed sentences or questions under {seed_dir}")
     source_entries: list[str] = []
@@ -143,9 +157,11 @@ def generate(n: int, out: str | Path, seed: int = 5, seed_dir: Path = SEED_DIR) 
             qs = [_question(rng, variants, questions, made, base) for _ in range(rng.choice((1, 2, 2, 3)))]
             n_questions += len(qs)
             quotes.append(quote)
+            tags = rng.sample(topics, min(len(topics), rng.choice((1, 1, 2))))
+            if warning and warning not in tags and any(map(lured, qs)):
+                tags.append(warning)
             entries.append(f"  - id: p{i + 1:06d}\n    source: {sid}\n    quote: {json.dumps(quote)}\n"
-                           f"    questions: {json.dumps(qs)}\n"
-                           f"    topics: {json.dumps(rng.sample(topics, min(len(topics), rng.choice((1, 1, 2)))))}\n")
+                           f"    questions: {json.dumps(qs)}\n    topics: {json.dumps(tags)}\n")
         body = f"Generated source {s + 1}\n\n" + "\n\n".join(quotes) + "\n"
         raw = body.encode("utf-8")
         (out / "sources" / f"{sid}.txt").write_bytes(raw)
@@ -156,7 +172,7 @@ def generate(n: int, out: str | Path, seed: int = 5, seed_dir: Path = SEED_DIR) 
             f"    notes: {json.dumps(NOTES)}\n")
     (out / "sources.yaml").write_text("sources:\n" + "".join(source_entries), encoding="utf-8")
     return {"passages": n, "sources": n_sources, "questions": n_questions,
-            "bytes": sum(f.stat().st_size for f in out.rglob("*") if f.is_file()),
+            "bytes": sum(f.stat().st_size for f in out.rglob("*") if f.is_file() and "fitted" not in f.parts),
             "seconds": time.perf_counter() - start}
 
 

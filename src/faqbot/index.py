@@ -41,16 +41,16 @@ class BM25Index:
         tfs: list[int] = []
         vocab = self.vocabulary
         for d, tokens in enumerate(docs):
-            for term, tf in Counter(tokens).items():
+            for term, count in Counter(tokens).items():
                 rows.append(d)
                 cols.append(vocab.setdefault(term, len(vocab)))
-                tfs.append(tf)
+                tfs.append(count)
         n_docs, n_terms = len(docs), len(vocab)
         row = np.asarray(rows, dtype=np.int64)
         col = np.asarray(cols, dtype=np.int64)
         tf = np.asarray(tfs, dtype=np.float64)
         doc_len = np.bincount(row, weights=tf, minlength=n_docs)
-        avgdl = doc_len.sum() / n_docs or 1.0
+        avgdl = float(doc_len.sum()) / n_docs or 1.0
         df = np.bincount(col, minlength=n_terms).astype(np.float64)
         idf = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
         # rank_bm25: words in more than half the documents get epsilon times the mean idf instead.

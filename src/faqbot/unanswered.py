@@ -7,12 +7,15 @@ E-mail addresses, phone numbers and other long digit runs are redacted before an
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .bot import FAQBot
+from .knowledge import load_knowledge
 from .records import Knowledge
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -69,3 +72,10 @@ class UnansweredLog:
             rows = db.execute("SELECT count, question FROM unanswered ORDER BY count DESC, question LIMIT ?",
                               (max(limit, 0),)).fetchall()
         return [(int(c), str(q)) for c, q in rows]
+
+
+def load_bot(knowledge: str | os.PathLike[str] | None) -> FAQBot:
+    """The bot for `knowledge`, with this log attached when bot.yaml turns it on (what the server runs)."""
+    kb = load_knowledge(knowledge)
+    log = UnansweredLog.for_knowledge(kb)
+    return FAQBot(kb, on_unanswered=log.record if log is not None else None)

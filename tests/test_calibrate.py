@@ -1,0 +1,164 @@
+"""Calibration: fitting the abstention model, placing its threshold, and storing it in fitted/abstention.json."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import KNOWLEDGE
+
+from faqbot import FAQBot
+from faqbot.abstain import FEATURES, FULL_MATCH
+from faqbot.calibrate import _best_threshold, calibrate, fit
+from faqbot.config import REFERRAL_TARGET
+from faqbot.decision import MODEL_RULES
+from faqbot.errors import KnowledgeError
+from faqbot.knowledge import load_knowledge
+from faqbot.questionset import load_question_set
+from faqbot.records import LabelledQuestion
+from faqbot.text import normalize
+
+
+@pytest.fixture(scope="module")
+def unfitted() -> FAQBot:
+    return FAQBot(load_knowledge(KNOWLEDGE, abstention=False))
+
+
+@pytest.fixture(scope="module")
+def dev(unfitted) -> list[LabelledQuestion]:
+    return load_question_set(unfitted.knowledge.dev_set, unfitted.knowledge)
+
+
+@pytest.fixture(scope="module")
+def fitted(unfitted, dev):
+    return fit(unfitted, dev)
+
+
+def _model_rows(bot: FAQBot, items: list[LabelledQuestion]):
+    """The rows fit() learns from: questions reaching retrieval that are not full matches, with their decisions."""
+    for item in items:
+        if item.expect == "crisis" or (item.expect == "referral" and item.reason not in ("", "no_match")):
+            continue
+        d = bot.decide(normalize(item.question))
+        if d.found is not None and not d.found.features[FULL_MATCH]:
+            yield item, d
+
+
+def test_fit_on_the_dev_set_refers_the_target_share_of_its_out_of_scope_rows(unfitted, dev, fitted):
+    abst, n, positives, cv = fitted
+    assert abst.features == tuple(FEATURES) and len(abst.weights) == len(FEATURES)
+    assert abst.min_coverage == unfitted.config.abstention.min_coverage
+    assert 0.0 < abst.threshold < 1.0
+    assert 0 < positives < n and cv is not None and 0.5 < cv <= 1.0
+    bot = FAQBot(replace(unfitted.knowledge, bot=replace(unfitted.config, abstention=abst)))
+    rows = list(_model_rows(bot, dev))
+    assert len(rows) == n
+    out = [d for item, d in rows if item.expect != "answer"]
+    referred = sum(d.kind != "answer" for d in out)
+    assert out and referred / len(out) >= REFERRAL_TARGET
+    # ... while the model still answers most answerable questions it decides.
+    right = [d for item, d in rows if item.expect == "answer" and d.found.top.doc.id in item.passages]
+    assert len(right) == positives
+    answered = sum(d.kind == "answer" for d in right if d.rule in MODEL_RULES)
+    assert answered > 0.5 * sum(d.rule in MODEL_RULES for d in right)
+
+
+def test_fit_is_deterministic(unfitted, dev, fitted):
+    assert fit(unfitted, dev) == fitted
+
+
+def test_fit_on_a_tiny_set_refers_all_its_out_of_scope_rows(unfitted, dev):
+    answerable = [i for i in dev if i.expect == "answer"][:12]
+    off_topic = [i for i in dev if i.expect == "referral" and i.reason in ("", "no_match")][:12]
+    abst, n, positives, _ = fit(unfitted, answerable + off_topic)
+    assert n <= 24 and positives > 0
+    bot = FAQBot(replace(unfitted.knowledge, bot=replace(unfitted.config, abstention=abst)))
+    # With fewer than 34 out-of-scope rows, a 97 % target allows no guess at all.
+    assert all(d.kind == "referral" for item, d in _model_rows(bot, off_topic))
+
+
+def test_fit_needs_both_kinds_of_row(unfitted, dev):
+    off_topic = [i for i in dev if i.expect == "referral" and i.reason in ("", "no_match")]
+    with pytest.raises(KnowledgeError, match="both answerable and out-of-scope"):
+        fit(unfitted, off_topic)
+
+
+def threshold(prob, y, out_of_scope) -> float:
+    return _best_threshold(np.asarray(prob, dtype=float), np.asarray(y), np.asarray(out_of_scope, dtype=bool))
+
+
+def test_the_threshold_goes_midway_in_the_gap():
+    # answerable 0.9 and 0.7; out of scope 0.5 and 0.2: every cut-off in (0.5, 0.7] gives the same result.
+    assert threshold([0.9, 0.7, 0.5, 0.2], [1, 1, 0, 0], [0, 0, 1, 1]) == pytest.approx(0.6)
+
+
+def test_a_wrong_passage_on_top_is_a_neighbour_too():
+    # An answerable question with the wrong passage on top (y 0, in scope) at 0.65 narrows the gap.
+    assert threshold([0.9, 0.7, 0.65, 0.2], [1, 1, 0, 0], [0, 0, 0, 1]) == pytest.approx(0.675)
+
+
+def test_rule_referred_rows_are_no_neighbour():
+    # -1 marks a row a rule refers: it counts as referred and does not pull the threshold down to -0.15.
+    assert threshold([0.9, 0.7, -1.0], [1, 1, 0], [0, 0, 1]) == pytest.approx(0.7)
+
+
+def test_the_target_tolerates_one_guess_in_forty_one():
+    oos = [round(0.01 * k, 2) for k in range(1, 41)] + [0.8]  # 41 out of scope, the highest above the answers
+    right = [round(0.6 + 0.01 * k, 2) for k in range(20)]  # 20 right quotes keep precision at 20/21 with the guess
+    prob = [*right, *oos]
+    y = [1] * 20 + [0] * 41
+    assert threshold(prob, y, [0] * 20 + [1] * 41) == pytest.approx((0.40 + 0.6) / 2)
+    assert 1 - 1 / 41 >= REFERRAL_TARGET > 1 - 2 / 41
+
+
+def test_precision_wins_over_coverage():
+    """Two right quotes and one wrong above them: answering all would be right 2 times in 3, so refer more."""
+    oos = [round(0.01 * k, 2) for k in range(1, 41)] + [0.8]
+    prob, y = [0.9, 0.6, *oos], [1, 1] + [0] * 41
+    assert threshold(prob, y, [0, 0] + [1] * 41) == pytest.approx((0.8 + 0.9) / 2)
+
+
+def test_an_out_of_scope_row_above_every_answer_refers_everything_the_model_decides():
+    assert threshold([0.95, 0.9, 0.3], [0, 1, 1], [1, 0, 0]) == 1.0
+
+
+def test_with_no_right_answer_the_threshold_is_the_lowest_meeting_the_target():
+    # Out of scope 0.2, an in-scope question with the wrong passage on top at 0.5: refer both (a quote of the
+    # wrong passage would break the precision target, so nothing the model decides is answered).
+    assert threshold([0.2, 0.5], [0, 0], [1, 0]) == 1.0
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    """A writable copy of the shipped knowledge base (without the sealed test sets, which nothing here reads)."""
+    dest = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, dest, ignore=shutil.ignore_patterns("*.sqlite3", "sealed"))
+    return dest
+
+
+def test_calibrate_writes_the_fitted_file_and_leaves_bot_yaml_alone(kb, fitted):
+    (kb / "fitted" / "abstention.json").unlink()  # missing or stale: exactly what calibrate replaces
+    bot_yaml = (kb / "bot.yaml").read_bytes()
+    result = calibrate(kb, write=True)
+    assert (kb / "bot.yaml").read_bytes() == bot_yaml
+    stored = json.loads((kb / "fitted" / "abstention.json").read_text(encoding="utf-8"))
+    a = result.abstention
+    assert (tuple(stored["features"]), tuple(stored["weights"]), stored["bias"], stored["threshold"]) == (
+        a.features, a.weights, a.bias, a.threshold)
+    assert stored["fitted_on"] == "eval/dev.yaml" and stored["examples"] == result.examples
+    assert a == fitted[0]  # the copy's dev set is the shipped one
+    assert load_knowledge(kb).bot.abstention == a  # read back as written, min_coverage from bot.yaml
+    assert result.report.questions == len(load_question_set(kb / "eval" / "dev.yaml"))
+    assert result.report.top1 is not None and result.report.referral_accuracy is not None
+
+
+def test_calibrate_without_write_changes_no_file(kb):
+    path = kb / "fitted" / "abstention.json"
+    stale = path.read_text(encoding="utf-8").replace('"threshold": ', '"threshold": 0.5, "old": ')
+    path.write_text(stale, encoding="utf-8")
+    calibrate(kb, write=False)
+    assert path.read_text(encoding="utf-8") == stale
