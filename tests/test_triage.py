@@ -1,8 +1,10 @@
-"""Safety triage against an independent corpus of real-world phrasings (tests/fixtures/triage_cases.yaml).
+"""Safety triage: the rules in safety.yaml against the phrasings they were written for, and the whole
+triage (rules and classifier) on what a patient sees.
 
-The corpus was written without reading the rules: crisis messages in patients' words (indirect, typos,
-Spanish, buried in long messages), idioms and informational near-misses, and for each referral
-category messages that must be referred and near-misses that must not.
+tests/fixtures/triage_cases.yaml holds crisis messages in patients' words (indirect, typos, Spanish, buried
+in long messages), idioms and informational near-misses, and for each of six referral categories messages
+that must be referred and near-misses that must not. The rules were written against it, so it is the rules'
+regression test (run on the rules alone), not a measure of triage: that is the sealed eval/sealed/triage.yaml.
 """
 
 from __future__ import annotations
@@ -11,14 +13,20 @@ import pytest
 import yaml
 from conftest import FIXTURES
 
-from faqbot.triage import fold
+from faqbot.triage import Triage, fold
 
 CASES = yaml.safe_load((FIXTURES / "triage_cases.yaml").read_text(encoding="utf-8"))
 CATEGORIES = sorted(CASES["referrals"])
 
 
-def _verdict(bot, text):
-    v = bot.triage.check(text)
+@pytest.fixture(scope="module")
+def rules(bot):
+    """The rules of safety.yaml alone, without the fitted classifier."""
+    return Triage(bot.knowledge.safety)
+
+
+def _verdict(rules, text):
+    v = rules.check(text)
     return None if v is None else (v.kind, v.reason)
 
 
@@ -30,27 +38,32 @@ def test_corpus_is_big_enough():
 
 
 def test_every_category_has_a_rule(bot):
-    assert {r.reason for r in bot.knowledge.safety.referrals} == set(CATEGORIES)
+    assert set(CATEGORIES) <= {r.reason for r in bot.knowledge.safety.referrals}
 
 
 @pytest.mark.parametrize("text", CASES["crisis"])
-def test_crisis_is_detected(bot, text):
-    assert _verdict(bot, text) == ("crisis", "crisis")
+def test_crisis_is_detected(rules, text):
+    assert _verdict(rules, text) == ("crisis", "crisis")
 
 
 @pytest.mark.parametrize("text", CASES["not_crisis"])
-def test_not_crisis_and_not_referred(bot, text):
-    assert _verdict(bot, text) is None
+def test_not_crisis_and_not_referred(rules, text):
+    assert _verdict(rules, text) is None
 
 
 @pytest.mark.parametrize(("cat", "text"), [(c, t) for c in CATEGORIES for t in CASES["referrals"][c]["refer"]])
-def test_referral_category(bot, cat, text):
-    assert _verdict(bot, text) == ("referral", cat)
+def test_referral_category(rules, cat, text):
+    assert _verdict(rules, text) == ("referral", cat)
 
 
 @pytest.mark.parametrize(("cat", "text"), [(c, t) for c in CATEGORIES for t in CASES["referrals"][c]["answer"]])
-def test_near_miss_is_not_referred(bot, cat, text):
-    assert _verdict(bot, text) is None
+def test_near_miss_is_not_referred(rules, cat, text):
+    assert _verdict(rules, text) is None
+
+
+def test_rules_and_classifier_together_keep_every_crisis_the_rules_find(bot):
+    """The classifier can only add alarms: every fixture crisis is still a crisis with both."""
+    assert all(_verdict(bot.triage, t) == ("crisis", "crisis") for t in CASES["crisis"])
 
 
 def test_crisis_buried_in_a_long_message_still_counts(bot):
@@ -88,7 +101,7 @@ def test_dispatch_agrees_with_plain_search(bot):
     """PatternSet tries patterns only where they can start; it must find exactly what a plain search finds."""
     import re
 
-    from faqbot.triage import PatternSet
+    from faqbot.prefilter import PatternSet
 
     texts = [fold(t) for t in CASES["crisis"] + CASES["not_crisis"]]
     texts += [fold(t) for c in CATEGORIES for side in ("refer", "answer") for t in CASES["referrals"][c][side]]

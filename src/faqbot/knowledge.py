@@ -27,9 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from .botfile import load_bot
+from .curationfile import check_passages, load_curation
 from .errors import KnowledgeError, Problem
 from .records import ExcludedPhrase, Knowledge, NotCovered, Passage, Source, Topic
 from .safetyfile import load_safety
+from .triage_model import load_triage_model
 from .verbatim import find_quote, near_miss
 from .yamlfile import Reader, line_of, read_yaml
 
@@ -49,17 +51,19 @@ def default_knowledge_dir() -> Path:
     return here.parents[1] / "knowledge"
 
 
-def load_knowledge(root: str | os.PathLike[str] | None = None, fitted: bool = True) -> Knowledge:
+def load_knowledge(root: str | os.PathLike[str] | None = None, abstention: bool = True,
+                   triage: bool = True) -> Knowledge:
     """Load and check the knowledge base in `root` (default: `default_knowledge_dir()`).
 
-    Raises KnowledgeError listing every problem found. `fitted=False` leaves out the fitted models (what
-    `faqbot calibrate` and `faqbot fit-triage` are about to replace) and uses neutral stand-ins.
+    Raises KnowledgeError listing every problem found. `abstention=False` or `triage=False` leaves out that
+    fitted model (what `faqbot calibrate` or `faqbot fit-triage` is about to replace): a neutral stand-in
+    for abstention, the rules alone for triage.
     """
     base = Path(root) if root is not None else default_knowledge_dir()
     if not base.is_dir():
         raise KnowledgeError([Problem(str(base), 1, "knowledge directory not found")])
     with paused_gc():
-        return _load(base, fitted)
+        return _load(base, abstention, triage)
 
 
 @contextlib.contextmanager
@@ -74,15 +78,18 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _load(base: Path, fitted: bool) -> Knowledge:
+def _load(base: Path, abstention: bool, triage: bool) -> Knowledge:
     problems: list[Problem] = []
     declared: set[str] = set()
     sources = _load_sources(base, problems, declared)
-    curation = _load_curation(base, problems)
-    topics, excluded = curation
+    curation = load_curation(base, problems)
+    topics, excluded = curation.topics, curation.excluded_phrases
     passages = _load_passages(base, sources, declared, topics, excluded, problems)
-    bot = load_bot(base, problems, fitted)
+    if passages is not None:
+        problems += check_passages(curation, passages)
+    bot = load_bot(base, problems, abstention)
     safety = load_safety(base, problems)
+    triage_model = load_triage_model(base, problems) if triage else None
     synonyms = _load_synonyms(base, problems)
     not_covered = _load_not_covered(base, problems, {p.id: f"{p.file}:{p.line}" for p in passages or ()})
     if sources is not None and passages is not None:
@@ -99,7 +106,7 @@ def _load(base: Path, fitted: bool) -> Knowledge:
     assert sources is not None and passages is not None and bot is not None and safety is not None
     return Knowledge(root=base, sources={k: s for k, (s, _) in sources.items()}, passages=tuple(passages),
                      bot=bot, safety=safety, topics=topics, excluded_phrases=excluded, synonyms=synonyms,
-                     not_covered=not_covered)
+                     not_covered=not_covered, triage_model=triage_model)
 
 
 # ---------------------------------------------------------------- sources
@@ -188,7 +195,7 @@ def _load_passages(base: Path, sources: dict[str, tuple[Source, int]] | None, de
         r = Reader(rel)
         for item, line in r.top_list(doc.data, "passages"):
             f = r.fields(item, "passage", {"id": "text", "source": "text", "quote": "text", "questions": "texts",
-                                           "topics": "texts"}, line=line)
+                                           "topics": "texts"}, {"warn_with": "texts"}, line=line)
             if f is None:
                 continue
             pid = f.get("id", "?")
@@ -222,40 +229,14 @@ def _load_passages(base: Path, sources: dict[str, tuple[Source, int]] | None, de
                 if "quote" in f and ex.phrase.lower() in f["quote"].lower():
                     r.error(line_of(item, "quote", line),
                             f"{where}: quote contains excluded phrase '{ex.phrase}' ({ex.why})")
-            if text is not None and "id" in f and f.get("questions"):
+            if text is not None and sid is not None and "id" in f and f.get("questions"):
                 out.append(Passage(id=pid, source=sid, text=text, questions=tuple(f["questions"]),
-                                   topics=tuple(f.get("topics", ())), file=rel, line=line))
+                                   topics=tuple(f.get("topics", ())), file=rel, line=line,
+                                   warn_with=tuple(f.get("warn_with", ()))))
         problems += r.problems
     if not seen and not any(p.file.startswith("passages/") for p in problems):
         problems.append(Problem("passages/", 1, "the knowledge base has no passages"))
     return out
-
-
-# ---------------------------------------------------------------- curation.yaml
-
-
-def _load_curation(base: Path, problems: list[Problem]) -> tuple[tuple[Topic, ...], tuple[ExcludedPhrase, ...]]:
-    rel = "curation.yaml"
-    if not (base / rel).exists():
-        return (), ()
-    doc = read_yaml(base / rel, rel)
-    problems += doc.problems
-    r = Reader(rel)
-    top = r.fields(doc.data, "top level", {"topics": "list"}, {"excluded_phrases": "list"}) if doc.data else None
-    topics: list[Topic] = []
-    excluded: list[ExcludedPhrase] = []
-    if top:
-        for item, line in zip(top.get("topics", []), getattr(top.get("topics"), "lines", []), strict=False):
-            f = r.fields(item, "topic", {"id": "text", "title": "text"}, {"gap": "text"}, line=line)
-            if f and "id" in f:
-                topics.append(Topic(f["id"], f.get("title", ""), f.get("gap", "")))
-        for item, line in zip(top.get("excluded_phrases", []), getattr(top.get("excluded_phrases"), "lines", []),
-                              strict=False):
-            f = r.fields(item, "excluded phrase", {"phrase": "text", "why": "text"}, line=line)
-            if f and "phrase" in f:
-                excluded.append(ExcludedPhrase(f["phrase"], f.get("why", "")))
-    problems += r.problems
-    return tuple(topics), tuple(excluded)
 
 
 def _optional_list(base: Path, rel: str, key: str,

@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import BotConfig
+
+if TYPE_CHECKING:
+    from .triage_model import TriageModel
 
 
 class Kind(StrEnum):
@@ -73,6 +77,7 @@ class Passage:
     topics: tuple[str, ...]
     file: str
     line: int
+    warn_with: tuple[str, ...] = ()  # warning passages always quoted beside this one (see CURATION.md)
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,7 @@ class Knowledge:
     excluded_phrases: tuple[ExcludedPhrase, ...] = ()
     synonyms: tuple[tuple[str, ...], ...] = ()
     not_covered: tuple[NotCovered, ...] = ()
+    triage_model: TriageModel | None = None  # fitted/triage.npz; None: the rules alone
 
     @property
     def dev_set(self) -> Path:

@@ -1,0 +1,253 @@
+"""Fitting the triage classifier on triage/corpus/ (scikit-learn) and storing it in fitted/triage.npz.
+
+Each label (crisis and every referral category) gets its own logistic regression with balanced class
+weights over the hashed character n-grams of faqbot.triage_features; the message's language gets a
+multinomial one over the same features. Thresholds are chosen for recall on out-of-fold predictions
+(5-fold cross-validation over the corpus). `out_of_batch` holds out each batch (one writer, one brief) in
+turn instead: the harsher estimate for writers the model has not seen, reported beside the sealed sets.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import KnowledgeError, Problem
+from .knowledge import default_knowledge_dir, load_knowledge
+from .records import REFERRAL_REASONS
+from .triage_features import BITS, buckets, normalize, vectorize
+from .triage_model import CORPUS, FORMAT, MODEL, corpus_digest
+from .yamlfile import Reader, read_yaml
+
+LABELS: tuple[str, ...] = ("crisis", *(r.value for r in REFERRAL_REASONS))
+C = 8.0  # inverse regularisation; chosen on out-of-batch recall and false alarms (see README)
+# Out-of-fold recall each threshold is set for. A missed crisis is the worst failure, so crisis is set high; on
+# the corpus (hard negatives by design) 0.97 flags 13.5 % of the ordinary messages as a crisis, 0.98 17 %, 0.99
+# 26 %, while the curated questions (plain patients' questions) are flagged 1 % at 0.97. Referral categories
+# are set lower: at 0.80 each, 89 % of referral messages are referred and 16 % of the corpus's ordinary ones;
+# at 0.90, 97 % and 35 %, which would send most near-miss questions away unanswered.
+CRISIS_RECALL = 0.97
+REFERRAL_RECALL = 0.80
+# ...but a referral category may refer at most this share of answerable questions (the curated questions, out of
+# fold, and eval/dev.yaml's answerable ones): set on recall alone, the categories together referred a quarter of
+# dev's answerable questions ("for how many years have surgeons used ketamine" as prescribing).
+ANSWERABLE_BUDGET = 0.005
+MIN_LANGUAGE_EXAMPLES = 20
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    labels: frozenset[str]
+    language: str
+    batch: str
+
+
+@dataclass(frozen=True)
+class FitReport:
+    examples: int
+    batches: int
+    per_label: dict[str, dict[str, float]]  # out-of-batch recall, false-positive rate, threshold, support
+    path: Path
+
+
+def load_corpus(base: Path, with_passages: bool = True) -> list[Example]:
+    """Every labelled message of triage/corpus/*.yaml; problems (unknown labels, bad entries) at their line."""
+    problems: list[Problem] = []
+    out: list[Example] = []
+    for path in sorted((base / CORPUS).glob("*.yaml")):
+        rel = f"{CORPUS}/{path.name}"
+        doc = read_yaml(path, rel)
+        problems += doc.problems
+        r = Reader(rel)
+        top = r.fields(doc.data, "top level", {"batch": "text", "brief": "text", "messages": "list"},
+                       {"grounded_on": "list"}) if doc.data is not None else None
+        items = top.get("messages", []) if top else []
+        for item, line in zip(items, getattr(items, "lines", []), strict=False):
+            if not isinstance(item, dict):
+                r.error(line, "each message must be a mapping {text, labels, lang}")
+                continue
+            text, labels, lang = item.get("text"), item.get("labels", []), item.get("lang", "")
+            if not isinstance(text, str) or not text.strip() or not isinstance(labels, list):
+                r.error(line, "a message needs 'text' (non-empty) and 'labels' (a list)")
+                continue
+            bad = [x for x in labels if x not in LABELS]
+            if bad:
+                r.error(line, f"unknown label(s) {bad}: use {', '.join(LABELS)} (see triage/LABELS.md)")
+                continue
+            out.append(Example(text, frozenset(labels), str(lang or "en"), path.stem))
+        problems += r.problems
+    if problems:
+        raise KnowledgeError(problems)
+    if with_passages:  # the curated questions are ordinary questions by construction
+        kb = load_knowledge(base, abstention=False, triage=False)
+        out += [Example(q, frozenset(), "en", "passages") for p in kb.passages for q in p.questions]
+    return out
+
+
+def features(examples: list[Example], idf: np.ndarray | None = None) -> tuple[Any, np.ndarray]:
+    """The sparse matrix of the examples (and the idf it was weighted with, computed here when not given)."""
+    from scipy.sparse import csr_matrix
+
+    bucket_lists = [buckets(normalize(e.text)) for e in examples]
+    if idf is None:
+        df = np.zeros(1 << BITS)
+        for b in bucket_lists:
+            df[np.unique(b)] += 1
+        idf = (np.log((1 + len(examples)) / (1 + df)) + 1).astype(np.float32)
+    rows, cols, vals = [], [], []
+    for i, b in enumerate(bucket_lists):
+        bb, v = vectorize(idf, b)
+        rows.append(np.full(len(bb), i))
+        cols.append(bb)
+        vals.append(v)
+    x = csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                   shape=(len(examples), 1 << BITS), dtype=np.float32)
+    x.sum_duplicates()
+    return x, idf
+
+
+def _binary(x: Any, y: np.ndarray) -> tuple[np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    if y.min() == y.max():  # a label with no examples (a clinic's small corpus) never fires
+        return np.zeros(x.shape[1], dtype=np.float32), 20.0 if y.min() else -20.0
+    model = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", max_iter=200)
+    model.fit(x, y)
+    return model.coef_[0].astype(np.float32), float(model.intercept_[0])
+
+
+def out_of_fold(examples: list[Example], folds: int = 5) -> dict[str, np.ndarray]:
+    """Each label's probability for every example, from models fitted without the example's fold."""
+    fold = np.random.RandomState(0).randint(0, folds, len(examples))
+    return _held_out(examples, [np.flatnonzero(fold == k).tolist() for k in range(folds)])
+
+
+def out_of_batch(examples: list[Example]) -> dict[str, np.ndarray]:
+    """Each label's probability for every example, from models fitted without the example's batch."""
+    batches = sorted({e.batch for e in examples if e.batch != "passages"})
+    return _held_out(examples, [[i for i, e in enumerate(examples) if e.batch == b] for b in batches])
+
+
+def _held_out(examples: list[Example], groups: list[list[int]]) -> dict[str, np.ndarray]:
+    probs = {label: np.zeros(len(examples)) for label in LABELS}
+    for test_idx in groups:
+        held = set(test_idx)
+        train = [e for i, e in enumerate(examples) if i not in held]
+        x, idf = features(train)
+        xt, _ = features([examples[i] for i in test_idx], idf)
+        for label in LABELS:
+            y = np.array([label in e.labels for e in train], dtype=int)
+            if y.sum() == 0:
+                continue
+            w, b = _binary(x, y)
+            z = xt @ w + b
+            probs[label][test_idx] = 1 / (1 + np.exp(-z))
+    return probs
+
+
+def _threshold(p: np.ndarray, y: np.ndarray, recall: float) -> float:
+    """The highest cut-off that still reaches `recall` on these predictions (never below 0.05 or above 0.9)."""
+    pos = np.sort(p[y == 1])
+    if not len(pos):
+        return 0.5
+    k = int(np.floor((1 - recall) * len(pos)))
+    return float(min(max(pos[k] - 1e-6, 0.05), 0.9))
+
+
+def fit_triage(root: str | os.PathLike[str] | None = None, write: bool = True,
+               cross_validate: bool = True) -> FitReport:
+    """Fit on the whole corpus, choose thresholds out of batch, and store the model with the corpus digest."""
+    base = Path(root) if root is not None else default_knowledge_dir()
+    examples = load_corpus(base)
+    held = [i for i, e in enumerate(examples) if e.batch != "passages"]
+    thresholds = {label: 0.5 for label in LABELS}
+    per_label: dict[str, dict[str, float]] = {}
+    if cross_validate:
+        probs = out_of_fold(examples)
+        for label in LABELS:
+            y = np.array([label in examples[i].labels for i in held], dtype=int)
+            p = probs[label][held]
+            t = _threshold(p, y, CRISIS_RECALL if label == "crisis" else REFERRAL_RECALL)
+            thresholds[label] = t
+            negatives = max(int((y == 0).sum()), 1)
+            per_label[label] = {"recall": float((p[y == 1] >= t).mean()) if y.sum() else float("nan"),
+                                "false_positive_rate": float(((p >= t) & (y == 0)).sum() / negatives),
+                                "threshold": t, "support": float(y.sum())}
+    x, idf = features(examples)
+    weights = np.zeros((1 << BITS, len(LABELS)), dtype=np.float32)
+    bias = np.zeros(len(LABELS), dtype=np.float32)
+    for j, label in enumerate(LABELS):
+        y = np.array([label in e.labels for e in examples], dtype=int)
+        weights[:, j], bias[j] = _binary(x, y)
+    if cross_validate:
+        answerable = _answerable_probs(base, examples, probs, idf, weights, bias)
+        for label in LABELS[1:]:
+            p = np.sort(answerable[label])
+            if len(p):
+                floor = float(p[min(int(np.ceil((1 - ANSWERABLE_BUDGET) * len(p))), len(p) - 1)]) + 1e-6
+                if floor > thresholds[label]:
+                    thresholds[label] = min(floor, 0.95)
+                    per_label[label]["threshold"] = thresholds[label]
+                    per_label[label]["recall"] = _recall(probs[label], examples, label, thresholds[label])
+                    negative = np.array([label not in e.labels and e.batch != "passages" for e in examples])
+                    fp = float((probs[label][negative] >= thresholds[label]).mean())
+                    per_label[label]["false_positive_rate"] = fp
+    languages, lang_w, lang_b = _fit_languages(examples, x)
+    path = base / MODEL
+    if write:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            path, format=np.int64(FORMAT), labels=np.array(LABELS), languages=np.array(languages),
+            thresholds=np.array([thresholds[label] for label in LABELS]),
+            weights=np.concatenate([weights, lang_w], axis=1).astype(np.float16),
+            bias=np.concatenate([bias, lang_b]).astype(np.float32), idf=idf.astype(np.float16),
+            corpus_sha256=np.array(corpus_digest(base)))
+    return FitReport(len(examples), len({e.batch for e in examples}), per_label, path)
+
+
+def _recall(p: np.ndarray, examples: list[Example], label: str, t: float) -> float:
+    y = np.array([label in e.labels and e.batch != "passages" for e in examples])
+    return float((p[y] >= t).mean()) if y.any() else float("nan")
+
+
+def _answerable_probs(base: Path, examples: list[Example], probs: dict[str, np.ndarray], idf: np.ndarray,
+                      weights: np.ndarray, bias: np.ndarray) -> dict[str, np.ndarray]:
+    """Each label's probability for answerable questions: the curated ones (out of fold) and eval/dev.yaml's."""
+    from .questionset import load_question_set
+
+    curated = np.array([e.batch == "passages" for e in examples])
+    out = {label: probs[label][curated] for label in LABELS}
+    dev = base / "eval" / "dev.yaml"
+    if dev.exists():
+        kb = load_knowledge(base, abstention=False, triage=False)
+        questions = [q.question for q in load_question_set(dev, kb) if q.expect == "answer"]
+        if questions:
+            xd, _ = features([Example(q, frozenset(), "en", "dev") for q in questions], idf)
+            z = xd @ weights + bias
+            for j, label in enumerate(LABELS):
+                out[label] = np.concatenate([out[label], 1 / (1 + np.exp(-z[:, j]))])
+    return out
+
+
+def _fit_languages(examples: list[Example], x: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
+    from sklearn.linear_model import LogisticRegression
+
+    counts: dict[str, int] = {}
+    for e in examples:
+        counts[e.language] = counts.get(e.language, 0) + 1
+    languages = sorted(lang for lang, n in counts.items() if n >= MIN_LANGUAGE_EXAMPLES)
+    keep = [i for i, e in enumerate(examples) if e.language in languages]
+    y = np.array([languages.index(examples[i].language) for i in keep])
+    if len(languages) < 2:  # one language: the softmax always picks it
+        return languages or ["en"], np.zeros((x.shape[1], 1), np.float32), np.zeros(1, np.float32)
+    model = LogisticRegression(C=C, solver="lbfgs", max_iter=300)
+    model.fit(x[keep], y)
+    coef, intercept = model.coef_, model.intercept_
+    if len(languages) == 2:  # a binary fit scores the second language against the first (logit 0)
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+    return languages, coef.T.astype(np.float32), intercept.astype(np.float32)

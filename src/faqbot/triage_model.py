@@ -1,0 +1,129 @@
+"""Applying the fitted triage classifier: per-label probabilities and the message's language, numpy only.
+
+The model is a weight table over hashed character n-grams (faqbot.triage_features) with one logistic
+output per label (crisis and each referral category) and a softmax over languages, fitted by
+`faqbot fit-triage` (faqbot.triage_fit, scikit-learn) on the corpus in triage/corpus/ and stored in the
+machine-owned fitted/triage.npz together with the digest of the corpus it was fitted on: loading refuses
+a model that does not match its corpus. Applying it never imports scikit-learn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import Problem
+from .triage_features import BITS, buckets, normalize, vectorize
+
+MODEL = "fitted/triage.npz"
+CORPUS = "triage/corpus"
+FORMAT = 1
+LONG = 160  # characters: a longer message is also scored sentence by sentence, so one line is not diluted
+WINDOW = 400  # characters: a message longer than this is scored only in windows of sentences up to this long
+# Sentence ends only: splitting at "and" or "but" too left fragments ("and I have many questions") that the
+# classifier, never shown such scraps, read as distress.
+_SENTENCES = re.compile(r"(?<=[.!?。！？;:\n])\s+|[。！？]")
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One message's scores: probability per label, its language and how sure that is."""
+
+    probs: dict[str, float]
+    language: str
+    language_p: float
+
+
+@dataclass(frozen=True)
+class TriageModel:
+    labels: tuple[str, ...]
+    languages: tuple[str, ...]
+    thresholds: dict[str, float]
+    weights: np.ndarray  # buckets x (labels + languages), float32
+    bias: np.ndarray
+    idf: np.ndarray
+    corpus_sha256: str
+
+    def score(self, text: str) -> Scores:
+        """The highest score per label over the message's parts (see `parts`), and the message's language."""
+        n = len(self.labels)
+        parts = _parts(text)
+        z = self._logits(normalize(parts[0]))
+        probs = 1.0 / (1.0 + np.exp(-np.clip(z[:n], -60, 60)))
+        for part in parts[1:]:
+            zp = self._logits(normalize(part))
+            probs = np.maximum(probs, 1.0 / (1.0 + np.exp(-np.clip(zp[:n], -60, 60))))
+        lz = z[n:] - z[n:].max()
+        lp = np.exp(lz)
+        lp /= lp.sum()
+        best = int(lp.argmax())
+        return Scores(dict(zip(self.labels, probs.tolist(), strict=True)), self.languages[best], float(lp[best]))
+
+    def _logits(self, normalized: str) -> np.ndarray:
+        b, v = vectorize(self.idf, buckets(normalized))
+        return v @ self.weights[b] + self.bias if len(b) else self.bias.copy()
+
+
+def _parts(text: str) -> list[str]:
+    """What is scored: a short message whole; a longer one whole and by sentence, so one line of ideation is
+    not diluted; a message over WINDOW characters only in windows of consecutive sentences up to WINDOW long
+    (each starting one sentence later) and by sentence, because a whole essay's score drifts with its length."""
+    if len(text) <= LONG:
+        return [text]
+    sentences = [s for s in _SENTENCES.split(text) if s and s.strip()]
+    if len(text) <= WINDOW:
+        return [text, *(s for s in sentences if len(s) >= 12)]
+    pieces: list[str] = []
+    for s in sentences:  # a "sentence" longer than a window is cut into overlapping windows
+        pieces += [s[i:i + WINDOW] for i in range(0, max(len(s) - WINDOW // 2, 1), WINDOW // 2)]
+    windows = []
+    for i in range(len(pieces)):
+        window, j = pieces[i], i + 1
+        while j < len(pieces) and len(window) + 1 + len(pieces[j]) <= WINDOW:
+            window, j = window + " " + pieces[j], j + 1
+        windows.append(window)
+        if j == len(pieces):
+            break
+    return windows + [p for p in pieces[1:] if len(p) >= 12 and p not in windows]
+
+
+def corpus_digest(base: Path) -> str:
+    """The digest of the training corpus files (names and bytes) and the feature settings."""
+    h = hashlib.sha256(f"format={FORMAT};bits={BITS}".encode())
+    for path in sorted((base / CORPUS).glob("*.yaml")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def load_triage_model(base: Path, problems: list[Problem]) -> TriageModel | None:
+    """The fitted model of the knowledge base at `base`, or None when it has no corpus (rules only)."""
+    path = base / MODEL
+    has_corpus = any((base / CORPUS).glob("*.yaml"))
+    if not path.exists():
+        if has_corpus:
+            problems.append(Problem(MODEL, 1, "missing: the triage classifier; run `faqbot fit-triage` to fit it "
+                                    "on triage/corpus/"))
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            model = TriageModel(
+                labels=tuple(str(x) for x in data["labels"]), languages=tuple(str(x) for x in data["languages"]),
+                thresholds=dict(zip((str(x) for x in data["labels"]), data["thresholds"].tolist(), strict=True)),
+                weights=data["weights"].astype(np.float32), bias=data["bias"].astype(np.float32),
+                idf=data["idf"].astype(np.float32), corpus_sha256=str(data["corpus_sha256"]))
+            fmt = int(data["format"])
+    except (OSError, KeyError, ValueError) as exc:
+        problems.append(Problem(MODEL, 1, f"unreadable ({exc}); run `faqbot fit-triage`"))
+        return None
+    if fmt != FORMAT or model.weights.shape != (1 << BITS, len(model.labels) + len(model.languages)):
+        problems.append(Problem(MODEL, 1, "written by another version of faqbot; run `faqbot fit-triage`"))
+        return None
+    if has_corpus and model.corpus_sha256 != corpus_digest(base):
+        problems.append(Problem(MODEL, 1, "does not match triage/corpus/ (the corpus changed since the model was "
+                                "fitted); run `faqbot fit-triage`"))
+        return None
+    return model

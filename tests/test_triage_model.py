@@ -1,0 +1,94 @@
+"""The fitted triage classifier: what a patient sees from it, and how a clinic refits and checks it.
+
+Its quality is measured on the sealed eval/sealed/triage.yaml (`faqbot eval`, reported in the README), not
+here: these tests check behaviour that must hold whatever the figures (a model that does not match its
+corpus is refused, the reply's language, long messages read sentence by sentence, refitting works).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from faqbot import FAQBot, KnowledgeError, load_knowledge
+from faqbot.triage_fit import LABELS, fit_triage, load_corpus
+from faqbot.triage_model import MODEL
+
+
+def test_the_shipped_base_has_a_model_fitted_on_its_corpus(bot):
+    model = bot.triage.model
+    assert model is not None and model.labels == LABELS
+    assert {"en", "es", "fr", "pt", "de", "zh", "ar", "vi", "tl", "ru"} <= set(model.languages)
+    assert all(0 < t < 1 for t in model.thresholds.values())
+
+
+def test_corpus_is_large_varied_and_multilingual():
+    examples = [e for e in load_corpus(Path(__file__).resolve().parents[1] / "knowledge", with_passages=False)]
+    crisis = [e for e in examples if "crisis" in e.labels]
+    assert len(crisis) >= 3000 and len(examples) - len(crisis) >= 6000
+    for label in LABELS[1:]:
+        assert sum(label in e.labels for e in examples) >= 300, label
+    assert len({e.batch for e in examples}) >= 6
+    assert len({e.language for e in examples}) >= 10
+
+
+def test_a_model_that_does_not_match_its_corpus_is_refused(kb_copy):
+    batch = next((kb_copy / "triage" / "corpus").glob("*.yaml"))
+    batch.write_text(batch.read_text(encoding="utf-8") + '  - {text: "one more message", labels: [], lang: en}\n',
+                     encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"fitted/triage.npz:1: does not match triage/corpus/"):
+        load_knowledge(kb_copy)
+
+
+def test_a_missing_model_is_reported_with_the_command_to_fit_it(kb_copy):
+    (kb_copy / MODEL).unlink()
+    with pytest.raises(KnowledgeError, match=r"run `faqbot fit-triage`"):
+        load_knowledge(kb_copy)
+
+
+def test_a_clinic_can_refit_on_its_own_examples(kb_copy):
+    corpus = kb_copy / "triage" / "corpus"
+    for path in corpus.glob("*.yaml"):
+        if path.name != "b00-rules-fixtures.yaml":
+            path.unlink()  # a small corpus keeps the test fast
+    (corpus / "clinic.yaml").write_text(
+        "batch: clinic\nbrief: >-\n  the clinic's own examples\nmessages:\n"
+        '  - {text: "can i bring my emotional support parrot to the infusion", labels: [], lang: en}\n'
+        '  - {text: "my parrot ate my pills and now i want to end it all tonight", labels: [crisis], lang: en}\n',
+        encoding="utf-8")
+    report = fit_triage(kb_copy, cross_validate=False)
+    assert report.path == kb_copy / MODEL and report.path.exists()
+    bot = FAQBot.load(kb_copy)
+    assert bot.ask("i have decided to end my life tonight").kind == "crisis"
+    assert bot.ask("What is ketamine used for?").kind == "answer"
+
+
+@pytest.mark.parametrize("text", [
+    "ya no quiero vivir, tengo las pastillas aquí",
+    "mi hermano dice que se va a tirar del puente esta noche",
+])
+def test_a_spanish_crisis_gets_the_crisis_reply_in_spanish(bot, text):
+    reply = bot.ask(text)
+    assert reply.kind == "crisis" and reply.language == "es"
+    assert "988" in reply.message and "español" in reply.message
+    assert reply.disclaimer == bot.config.translations["es"].disclaimers["crisis"]
+
+
+def test_a_question_in_a_language_the_bot_cannot_answer_in_says_which_it_can(bot):
+    reply = bot.ask("¿Cuánto tiempo duran los efectos de la ketamina después de una sesión?")
+    assert (reply.kind, reply.reason) == ("referral", "language") and reply.passages == ()
+    assert "inglés" in reply.message
+
+
+def test_english_questions_are_never_sent_away_for_their_language(bot):
+    for q in ["What is ketamine used for?", "side effects?", "how long does it last", "is ketamine safe",
+              "Can ketamine help PTSD?", "ketamine infusion cost"]:
+        assert bot.ask(q).reason != "language", q
+
+
+def test_one_line_of_ideation_in_a_long_practical_message_is_not_diluted(bot):
+    practical = ("Hi, I have my third infusion on Thursday and wanted to ask about parking near the clinic, "
+                 "whether I should eat beforehand, what to wear, and if my partner can wait in the lobby. ")
+    message = practical * 3 + "Honestly I have the pills saved up and tonight feels like the night. " + practical
+    assert bot.ask(message).kind == "crisis"
