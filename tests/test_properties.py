@@ -24,11 +24,12 @@ from hypothesis import strategies as st
 
 from faqbot import FAQBot
 from faqbot.bot import Answer
+from faqbot.text import find_question
 
 SCALE = float(os.environ.get("FAQBOT_PROPERTY_SCALE", "1"))
 KINDS = {"answer", "referral", "crisis"}
 CONTRACT = {"question", "kind", "reason", "message", "passages", "related", "disclaimer"}
-PASSAGE_KEYS = {"id", "text", "source", "score"}
+PASSAGE_KEYS = {"id", "text", "source", "link", "score"}
 SOURCE_KEYS = {"id", "title"}
 
 TRIED: Counter[str] = Counter()  # inputs tried per property, reported by the last test
@@ -129,14 +130,15 @@ def _check(bot: FAQBot, question: Any, prop: str) -> Answer:
     reply = bot.ask(question)
     KINDS_SEEN[reply.kind] += 1
     assert reply.kind in KINDS
-    assert reply.disclaimer == bot.config.disclaimers[reply.kind] and reply.disclaimer.strip()
+    assert reply.disclaimer in _disclaimers(bot, reply.kind) and reply.disclaimer.strip()
     assert isinstance(reply.message, str) and reply.message.strip()
     assert set(reply.related) <= _known_questions(bot), "related questions come from the knowledge base only"
     assert "\x00" not in reply.question
     assert not any(unicodedata.category(c) in ("Cc", "Cs") for c in reply.question)
     if reply.kind == "answer":
         assert reply.reason == "matched"
-        assert 1 <= len(reply.passages) <= bot.config.retrieval.max_passages
+        named = {w for q in reply.passages for w in bot.passages_by_id[q.id].warn_with}  # warnings quoted beside
+        assert 1 <= len(reply.passages) <= bot.config.retrieval.max_passages + len(named)
         assert len({q.id for q in reply.passages}) == len(reply.passages)
         by_id = {p.id: p for p in bot.passages}
         for quote in reply.passages:
@@ -147,12 +149,15 @@ def _check(bot: FAQBot, question: Any, prop: str) -> Answer:
     else:
         assert reply.passages == ()
     if len(reply.question) > bot.config.max_question_chars:
-        assert reply.kind != "answer"
-        assert reply.kind == "crisis" or reply.reason == "too_long" or reply.reason in _referral_reasons(bot)
+        # a long message is answered only through a question of its own within the limit
+        asked = find_question(reply.question, bot.config.max_question_chars)
+        assert reply.reason != "too_long" or asked is None
+        if reply.kind == "answer":
+            assert asked is not None
 
     d = reply.to_dict()
     assert set(d) == CONTRACT
-    assert d["kind"] == reply.kind and d["disclaimer"] == bot.config.disclaimers[reply.kind]
+    assert d["kind"] == reply.kind and d["disclaimer"] == reply.disclaimer
     for p in d["passages"]:
         assert set(p) == PASSAGE_KEYS and set(p["source"]) == SOURCE_KEYS
     assert all(isinstance(r, str) for r in d["related"])
@@ -166,6 +171,12 @@ def _check(bot: FAQBot, question: Any, prop: str) -> Answer:
 
 def _known_questions(bot: FAQBot) -> set[str]:
     return {q for p in bot.passages for q in p.questions} | set(bot.config.examples)
+
+
+def _disclaimers(bot: FAQBot, kind: str) -> set[str]:
+    """The fixed disclaimers of a reply kind, in every language the bot writes."""
+    cfg = bot.config
+    return {cfg.disclaimers[kind]} | {t.disclaimers[kind] for t in cfg.translations.values()}
 
 
 def _referral_reasons(bot: FAQBot) -> set[str]:
@@ -233,7 +244,7 @@ def test_bytes_get_a_reply_and_utf8_bytes_mean_their_text(bot, raw):
 def test_long_strings(bot, q):
     reply = _check(bot, q, "long strings")
     if len(reply.question) > bot.config.max_question_chars and reply.kind != "crisis":
-        assert reply.kind == "referral"
+        assert reply.kind == "referral" or find_question(reply.question, bot.config.max_question_chars)
 
 
 @_profile(600)
@@ -254,17 +265,17 @@ def test_non_text_objects(bot, q):
     _check(bot, q, "non-text objects")
 
 
-def test_over_the_limit_is_too_long_unless_crisis(bot):
-    reply = bot.ask("What is ketamine used for? " * 200)
+def test_over_the_limit_without_a_question_is_too_long_unless_crisis(bot):
+    reply = bot.ask("I have read a lot about what ketamine is used for. " * 60)
     assert len(reply.question) > bot.config.max_question_chars
     assert (reply.kind, reply.reason) == ("referral", "too_long")
+    assert bot.ask("I have read a lot about ketamine. " * 80 + "i want to end my life").kind == "crisis"
 
 
-def test_over_the_limit_a_referral_category_does_not_preempt_too_long(bot):
-    reply = bot.ask("I have read a lot about ketamine and I have many questions. " * 60
-                    + "How many mg of ketamine should I take?")
-    assert len(reply.question) > bot.config.max_question_chars
-    assert (reply.kind, reply.reason) == ("referral", "too_long")
+def test_over_the_limit_the_question_at_the_end_is_triaged_and_answered(bot):
+    story = "I have read a lot about ketamine and I have many questions. " * 60
+    assert (bot.ask(story + "How many mg of ketamine should I take?").reason) == "dose"
+    assert bot.ask(story + "What is ketamine used for?").kind == "answer"
 
 
 PROPERTIES = {"unicode and mixed text", "knowledge-base word mixes", "HTML and script fragments",

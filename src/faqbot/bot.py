@@ -39,8 +39,9 @@ class FAQBot:
             self.corpus = Corpus(knowledge, self.analyzer)
             self.index = BM25Index(self.corpus.tokens(), k1=cfg.k1, b=cfg.b, epsilon=cfg.epsilon)
             self.retriever = Retriever(self.corpus, self.index, self.analyzer, cfg.max_passages + cfg.related + 2)
-            self.triage = Triage(knowledge.safety)
+            self.triage = Triage(knowledge.safety, knowledge.triage_model, self.config.languages[0])
             self.passages_by_id = {p.id: p for p in self.passages}
+            self._doc_of = {d.passage.id: d for d in self.corpus.docs if d.passage is not None}
             self._sources = {sid: SourceRef(sid, s.title) for sid, s in knowledge.sources.items()}
             self._texts = _Texts(self.config, knowledge)
 
@@ -57,8 +58,7 @@ class FAQBot:
     def ask(self, question: Any) -> Answer:
         """Reply to one question. Never raises for any input: odd input is a referral with a reason."""
         text = normalize(_as_text(question))
-        verdict = self.triage.check(text) if text else None  # whole text, before the length limit
-        decision = decide(text, verdict, self.config, self.retrieve)
+        decision, verdict = self._decide(text)
         return self.compose(text, decision, verdict)
 
     def retrieve(self, text: str) -> Retrieved:
@@ -67,7 +67,13 @@ class FAQBot:
 
     def decide(self, text: str) -> Decision:
         """The decision for already-normalised `text`, without composing a reply (for eval and calibration)."""
-        return decide(text, self.triage.check(text) if text else None, self.config, self.retrieve)
+        return self._decide(text)[0]
+
+    def _decide(self, text: str) -> tuple[Decision, Verdict | None]:
+        verdict = self.triage.assess(text) if text else None  # whole text, before the length limit
+        language_ok = verdict is None or verdict.language in self.config.languages
+        pre_empts = verdict if verdict is not None and verdict.kind != "none" else None
+        return decide(text, pre_empts, self.config, self.retrieve, language_ok), verdict
 
     # ------------------------------------------------------------------ composing
 
@@ -82,7 +88,7 @@ class FAQBot:
             message = texts.crisis(lang)
         elif decision.kind == Kind.ANSWER:
             assert found is not None
-            chosen = self._choose(found.ranked)
+            chosen = self._with_warnings(self._choose(found.ranked), found.ranked)
             quotes = tuple(self._quote(r) for r in chosen)
             related = self._related(found.ranked, skip={r.doc.index for r in chosen}, asked=text)
             message = texts.message("answer", lang)
@@ -90,7 +96,11 @@ class FAQBot:
             if self.on_unanswered is not None:
                 self.on_unanswered(text)
             message = texts.message("no_match", lang)
-            related = (self._related(found.ranked, skip=set(), asked=text) if found else ()) or texts.examples
+            # "Did you mean…" only for a weak match: after a not-covered topic the nearest passages would lead
+            # straight back to what was just referred.
+            near = found is not None and decision.not_covered is None
+            related = (self._related(found.ranked, skip=set(), asked=text) if near and found else ()) \
+                or texts.examples
         elif decision.reason == Reason.EMPTY:
             message, related = texts.message("empty", lang), texts.examples
         elif decision.reason in (Reason.TOO_LONG, Reason.LANGUAGE):
@@ -114,6 +124,20 @@ class FAQBot:
             if all(self.corpus.overlap(r.doc.index, c.doc.index) < REPEAT_OVERLAP for c in chosen):
                 chosen.append(r)
         return chosen
+
+    def _with_warnings(self, chosen: list[Ranked], ranked: tuple[Ranked, ...]) -> list[Ranked]:
+        """`chosen` plus the warning passages its passages name (`warn_with`): both sides, verbatim."""
+        have = {r.doc.index for r in chosen}
+        scores = {r.doc.index: r.score for r in ranked}
+        out = list(chosen)
+        for r in chosen:
+            assert r.doc.passage is not None
+            for wid in r.doc.passage.warn_with:
+                doc = self._doc_of[wid]
+                if doc.index not in have:
+                    have.add(doc.index)
+                    out.append(Ranked(doc, scores.get(doc.index, 0.0)))
+        return out
 
     def _related(self, ranked: tuple[Ranked, ...], skip: set[int], asked: str) -> tuple[str, ...]:
         """First questions of the next-best passages that still share a good part of the top score.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from .abstain import FEATURES, FULL_MATCH
 from .bot import FAQBot
 from .botfile import write_fitted
-from .config import REFERRAL_TARGET, Abstention
+from .config import PRECISION_TARGET, REFERRAL_TARGET, Abstention
 from .decision import MODEL_RULES
 from .errors import KnowledgeError, Problem
 from .evaluate import Report, evaluate
@@ -94,7 +94,8 @@ def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, in
 
 def _best_threshold(prob, y, out_of_scope) -> float:
     """The cut-off that answers the most answerable questions while referring REFERRAL_TARGET of the
-    out-of-scope ones, placed midway in the gap around it.
+    out-of-scope ones and keeping PRECISION_TARGET of the quotes it lets through right, placed midway in
+    the gap around it. A wrong quote is worse than a referral, so both constraints must hold.
 
     Lower cut-offs answer more; the constraint keeps guesses rare. Only questions that reach retrieval
     count here (triage referrals are always right); rows a rule refers have probability -1.
@@ -107,7 +108,9 @@ def _best_threshold(prob, y, out_of_scope) -> float:
     n_out = max(int(out_of_scope.sum()), 1)
     lowest = 1.0
     for t in sorted(set(np.round(prob[prob >= 0], 6)) | {1.0}):
-        if 1 - int(((prob >= t) & out_of_scope).sum()) / n_out >= REFERRAL_TARGET:
+        passed = prob >= t
+        precise = not passed.any() or float(y[passed].mean()) >= PRECISION_TARGET
+        if 1 - int((passed & out_of_scope).sum()) / n_out >= REFERRAL_TARGET and precise:
             lowest = float(t)
             break
     answered = prob[(prob >= lowest) & (y == 1)]
@@ -123,7 +126,7 @@ def calibrate(root: str | os.PathLike[str] | None = None, write: bool = True) ->
 
     A missing or stale fitted file is exactly what this replaces, so the base is loaded without it first.
     """
-    kb = load_knowledge(root, fitted=False)
+    kb = load_knowledge(root, abstention=False)
     items = load_question_set(kb.dev_set, kb)
     abst, n, pos, cv = fit(FAQBot(kb), items)
     if write:

@@ -65,12 +65,30 @@ class Corpus:
         self.field_terms = lru_cache(maxsize=_CACHE)(self._field_terms)
         self.overlap = lru_cache(maxsize=2 * _CACHE)(self._overlap)
         self.question_keys = lru_cache(maxsize=_CACHE)(self._question_keys)
+        self._exact: dict[tuple[str, ...], frozenset[int]] = {}  # filled by tokens()
+
+    def exact_docs(self, terms: tuple[str, ...]) -> frozenset[int]:
+        """The documents with a curated question whose sorted terms are exactly `terms` (see `tokens`)."""
+        return self._exact.get(terms, frozenset())
 
     def tokens(self) -> list[list[str]]:
-        """Each document's terms, as BM25 indexes them: a passage's quote and questions, an entry's questions."""
-        analyze_all = self.analyzer.analyze_all
-        return [analyze_all(map(normalize, (d.passage.text, *d.passage.questions) if d.passage else d.questions))
-                for d in self.docs]
+        """Each document's terms, as BM25 indexes them: a passage's quote and questions, an entry's questions.
+
+        Analysing the questions one by one here also files each document under its questions' exact terms.
+        """
+        analyze = self.analyzer.analyze
+        exact: dict[tuple[str, ...], set[int]] = {}
+        out = []
+        for d in self.docs:
+            terms = analyze(normalize(d.passage.text)) if d.passage else []
+            for q in d.questions:
+                qt = analyze(normalize(q))
+                terms += qt
+                if qt:
+                    exact.setdefault(tuple(sorted(qt)), set()).add(d.index)
+            out.append(terms)
+        self._exact = {k: frozenset(v) for k, v in exact.items()}
+        return out
 
     def _field_terms(self, index: int) -> tuple[dict[str, tuple[int, ...]], frozenset[str]]:
         """Which fields (a passage's quote, then each question) hold each term, and all the document's terms."""

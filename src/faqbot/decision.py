@@ -3,9 +3,10 @@
 Gates, in order (the first that fires decides):
   empty        nothing to read                           -> referral "empty"
   crisis       triage found crisis language (any length) -> crisis
-  too_long     over limits.max_question_chars            -> referral "too_long"
+  too_long     over limits.max_question_chars, and no question within the limit to answer (a long
+               message's last sentence that asks something is answered instead) -> referral "too_long"
+  triage       a referral category                       -> referral, its category (in the patient's language)
   language     written in a language the bot cannot answer in -> referral "language"
-  triage       a referral category                       -> referral, its category
   nothing      no document shares a word with it         -> referral "no_match"
   not_covered  a not-covered entry is the best match     -> referral "no_match"
   coverage     the top passage holds too little of it    -> referral "no_match"
@@ -25,6 +26,7 @@ from .abstain import FULL_MATCH
 from .config import BotConfig
 from .records import Kind, NotCovered, Reason
 from .retrieval import Retrieved
+from .text import find_question
 from .triage import Verdict
 
 
@@ -67,13 +69,14 @@ def decide(text: str, verdict: Verdict | None, config: BotConfig, retrieve: Call
         return Decision(Kind.REFERRAL, Reason.EMPTY, Rule.EMPTY)
     if verdict is not None and verdict.kind == Kind.CRISIS:
         return Decision(Kind.CRISIS, Reason.CRISIS, Rule.CRISIS)
-    if len(text) > config.max_question_chars:
+    question = text if len(text) <= config.max_question_chars else find_question(text, config.max_question_chars)
+    if question is None:
         return Decision(Kind.REFERRAL, Reason.TOO_LONG, Rule.TOO_LONG)
-    if not language_ok:
-        return Decision(Kind.REFERRAL, Reason.LANGUAGE, Rule.LANGUAGE)
     if verdict is not None:
         return Decision(Kind.REFERRAL, Reason(verdict.reason), Rule.TRIAGE)
-    return judge(retrieve(text), config)
+    if not language_ok:
+        return Decision(Kind.REFERRAL, Reason.LANGUAGE, Rule.LANGUAGE)
+    return judge(retrieve(question), config)
 
 
 def judge(found: Retrieved, config: BotConfig) -> Decision:

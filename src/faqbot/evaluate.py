@@ -1,8 +1,10 @@
 """Measuring a bot against a labelled question set: what curators read after every edit.
 
 Figures: top-1 accuracy (end to end: the reply quotes a right passage first), top-3 accuracy and MRR
-(the retrieval ranking, before abstention), referral accuracy, crisis recall, quotes given where a
-referral or crisis reply was expected, replies without the disclaimer, and every failure.
+(the retrieval ranking, before abstention), the precision of quotes (of all replies that quote, the share
+whose first passage answers the question) and coverage (the share of answerable questions that get a
+quote), referral accuracy, crisis recall, quotes given where a referral or crisis reply was expected,
+replies without the disclaimer, and every failure. `points` feed the risk-coverage curve (faqbot.curve).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 from dataclasses import asdict, dataclass, field
 
 from .bot import FAQBot
+from .decision import MODEL_RULES, Rule
 from .questionset import load_question_set
 from .records import Kind, LabelledQuestion
 from .text import normalize
@@ -24,6 +27,17 @@ class Failure:
     expected: str
     got: str
     top_passage: str
+
+
+@dataclass(frozen=True)
+class Point:
+    """One question as the abstention threshold sees it: how it is decided, and whether its quote is right."""
+
+    confidence: float
+    decided_by_model: bool  # False: a rule decides whatever the threshold (see faqbot.decision)
+    answered_by_rule: bool
+    right: bool  # the top passage answers the question (never, for a question that must be referred)
+    answerable: bool
 
 
 @dataclass(frozen=True)
@@ -41,10 +55,16 @@ class Report:
     crisis_recall: float | None
     quoted_when_not_expected: int
     missing_disclaimer: int
+    quotes: int = 0
+    quote_precision: float | None = None
+    coverage: float | None = None
     failures: list[Failure] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("points")
+        return out
 
     def table(self) -> str:
         """A Markdown table of the figures, as shown in the README."""
@@ -55,6 +75,8 @@ class Report:
             (f"top-1 accuracy (in scope, n={self.in_scope})", pct(self.top1)),
             ("top-3 accuracy (retrieval)", pct(self.top3)),
             ("MRR (retrieval)", pct(self.mrr)),
+            (f"quotes right (precision, n={self.quotes})", pct(self.quote_precision)),
+            ("coverage (answerable questions quoted)", pct(self.coverage)),
             (f"referral accuracy (n={self.referrals})", pct(self.referral_accuracy)),
             (f"crisis recall (n={self.crises})", pct(self.crisis_recall)),
             ("quoted where referral/crisis expected", str(self.quoted_when_not_expected)),
@@ -69,10 +91,21 @@ class Report:
 def evaluate(bot: FAQBot, items: list[LabelledQuestion]) -> Report:
     """Ask every question and score the replies against their labels."""
     in_scope = top1 = top3 = referrals = ref_ok = crises = crisis_ok = quoted = no_disclaimer = 0
+    quotes = right_quotes = answered_in_scope = 0
     rr = 0.0
     failures: list[Failure] = []
+    points: list[Point] = []
     for item in items:
         reply = bot.ask(item.question)
+        decision = bot.decide(normalize(item.question))
+        top_doc = decision.found.top if decision.found is not None else None
+        right_top = top_doc is not None and top_doc.doc.id in item.passages
+        points.append(Point(decision.confidence, decision.rule in MODEL_RULES, decision.rule == Rule.FULL_MATCH,
+                            right_top, item.expect == ANSWER))
+        if reply.kind == ANSWER:
+            quotes += 1
+            right_quotes += reply.passages[0].id in item.passages
+            answered_in_scope += item.expect == ANSWER
         if not reply.disclaimer or reply.disclaimer not in _disclaimers(bot, reply.kind):
             no_disclaimer += 1
         top = reply.passages[0].id if reply.passages else ""
@@ -108,7 +141,7 @@ def evaluate(bot: FAQBot, items: list[LabelledQuestion]) -> Report:
 
     return Report(len(items), in_scope, ratio(top1, in_scope), ratio(top3, in_scope), ratio(rr, in_scope),
                   referrals, ratio(ref_ok, referrals), crises, ratio(crisis_ok, crises), quoted, no_disclaimer,
-                  failures)
+                  quotes, ratio(right_quotes, quotes), ratio(answered_in_scope, in_scope), failures, points)
 
 
 def _disclaimers(bot: FAQBot, kind: Kind) -> set[str]:

@@ -33,8 +33,9 @@ def load_question_set(path: str | os.PathLike[str], knowledge: Knowledge | None 
             if f["expect"] not in EXPECTS:
                 r.error(line, f"expect must be one of {', '.join(EXPECTS)}, found '{f['expect']}'")
                 continue
-            if f["expect"] == "answer" and not f.get("passages"):
-                r.error(line, "an 'answer' question needs 'passages': the id(s) of passages that answer it")
+            if f["expect"] == "answer" and "passages" not in f:
+                r.error(line, "an 'answer' question needs 'passages': the id(s) of passages that answer it "
+                        "([] when the sources answer it but no curated passage does: any quote is then wrong)")
             if f["expect"] != "answer" and f.get("passages"):
                 r.error(line, f"'passages' only goes with expect: answer (this one expects {f['expect']})")
             for pid in f.get("passages", []):

@@ -3,7 +3,7 @@ scale-free features the answer-or-refer decision reads (see faqbot.abstain and f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .abstain import features, probability
 from .config import Abstention
@@ -40,11 +40,29 @@ class Retriever:
     def retrieve(self, text: str, model: Abstention) -> Retrieved:
         """Rank the corpus for already-normalised `text` and score the top document with `model`."""
         terms = self._with_variants(self.analyzer.analyze(text))
-        hits = self.index.search(terms, k=self.depth)
+        hits = self._exact_first(terms, self.index.search(terms, k=self.depth))
         feats = features(hits, self._qmatch(terms, hits.docs[0]) if hits.docs else 0.0)
         docs = self.corpus.docs
         ranked = tuple(Ranked(docs[d], s) for d, s in zip(hits.docs, hits.scores, strict=True))
         return Retrieved(ranked, hits, feats, probability(model, feats))
+
+    def _exact_first(self, terms: list[str], hits: Hits) -> Hits:
+        """Put first the document one of whose curated questions has exactly the question's terms.
+
+        A short generic question ("What is ketamine?") has one content word that every passage holds, so
+        BM25 ranks them within a hair of each other and the shortest passage wins; the passage whose curated
+        question it repeats is the one written to answer it. Among several, BM25's order decides.
+        """
+        docs = self.corpus.exact_docs(tuple(sorted(terms)))
+        if not docs or not hits.docs or hits.docs[0] in docs:
+            return hits
+        best = next((d for d in hits.docs if d in docs), None)
+        if best is None:
+            return hits
+        at = hits.docs.index(best)
+        order = (best, *hits.docs[:at], *hits.docs[at + 1:])
+        scores = (hits.scores[0], *hits.scores[:at], *hits.scores[at + 1:])  # it takes the top score
+        return replace(hits, docs=order, scores=scores)
 
     def _with_variants(self, terms: list[str]) -> list[str]:
         """`terms` with each word the index has never seen replaced by a known variant of it, if one exists."""

@@ -127,3 +127,19 @@ def english_stemmer():
         return stemmer.stemWord(word)
 
     return stem
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def find_question(text: str, limit: int) -> str | None:
+    """The question a long message asks: its last sentence with a question mark, if within `limit` characters.
+
+    People explain their situation first and ask last, so the last question is the one to answer; a message
+    with no such sentence is refused as too long rather than searched whole.
+    """
+    for sentence in reversed(_SENTENCE_END.split(text)):
+        sentence = sentence.strip()
+        if "?" in sentence and 3 <= len(sentence) <= limit:
+            return sentence
+    return None
