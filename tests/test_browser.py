@@ -2,6 +2,8 @@
 
 Every page records its requests (all must go to 127.0.0.1) and its dialogs (none may open). Screenshots go
 to a temporary directory, or to docs/ when FAQBOT_SCREENSHOTS=docs (how docs/screenshot-*.png were made).
+Accessibility is checked with axe-core (tests/fixtures/axe-core, injected into the page, never fetched) in
+every state of the chat, at a desktop (1280x800) and a phone (390x844) size.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 from webserver import ROOT, PageServer, Server, knowledge_copy, live_server, serve_page
 
 from faqbot import FAQBot
+from faqbot.web.render import DID_YOU_MEAN_CAPTION, RELATED_CAPTION, suggestion_label
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -24,6 +27,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 CLINIC_PAGE = ROOT / "examples" / "clinic-site.html"
 PLACEHOLDER_URL = b"http://127.0.0.1:7860"
 TIMEOUT_MS = 15_000
+AXE = Path(__file__).resolve().parent / "fixtures" / "axe-core" / "axe.min.js"
+SIZES = [pytest.param((1280, 800), id="desktop"), pytest.param((390, 844), id="phone")]
+CRISIS = "I want to kill myself"
 
 pytestmark = [
     pytest.mark.browser,
@@ -185,7 +191,8 @@ def test_empty_chat_shows_intro_and_examples_and_an_example_asks(open_page, serv
         expect(page.get_by_role("button", name=example)).to_be_visible()
     page.get_by_role("button", name=cfg.examples[1]).click()
     expect(page.locator('[data-testid="user"]').first).to_contain_text(cfg.examples[1])
-    expect(page.locator('[data-testid="bot"] .faq-disclaimer').first).to_contain_text(cfg.disclaimer[:40])
+    expect(page.locator('[data-testid="bot"] .faq-disclaimer').first).to_contain_text(
+        kb_bot.ask(cfg.examples[1]).disclaimer[:40])  # the reply's own: each kind of reply has its wording
     assert page.title() == cfg.title
 
 
@@ -235,7 +242,7 @@ def test_crisis_stands_out_with_resources_first(open_page, server: Server, kb_bo
 
 def test_related_question_button_asks_it(open_page, server: Server, kb_bot: FAQBot) -> None:
     question = answered_question(kb_bot)
-    related = kb_bot.ask(question).related
+    related = [suggestion_label(q) for q in kb_bot.ask(question).related]  # shown with a capital and a "?"
     page = open_page(server.url + "/")
     ask(page, question)
     button = page.get_by_role("button", name=related[0], exact=True)
@@ -249,7 +256,8 @@ def test_related_question_button_asks_it(open_page, server: Server, kb_bot: FAQB
             expected.passages[0].source.title)
 
 
-def test_html_in_messages_runs_nothing_and_shows_as_text(open_page, server: Server, watch: Watch) -> None:
+def test_html_in_messages_runs_nothing_and_shows_as_text(open_page, server: Server, watch: Watch,
+                                                         kb_bot: FAQBot) -> None:
     page = open_page(server.url + "/")
     page.evaluate("window.__faqbot_pwned = 0")
     for payload in XSS_PAYLOADS:
@@ -260,9 +268,22 @@ def test_html_in_messages_runs_nothing_and_shows_as_text(open_page, server: Serv
         shown = squash(users.nth(i).inner_text())
         assert shown == squash(payload.replace("alert(", "window.__faqbot_pwned++;alert(")), shown
     content = page.locator(".message-content")
-    for tag in ["script", "img", "svg", "iframe", "details", "a", "[onerror]", "[href^='javascript']"]:
+    # The only links in a message are the server's own, from the configuration (a crisis reply's tel:, sms:,
+    # mailto: and https: links) or a quote's source page: none from what was typed.
+    cfg = kb_bot.config
+    own = {k.href for r in cfg.crisis_resources for k in r.links} | {f"tel:{cfg.clinic_phone}",
+                                                                     f"mailto:{cfg.clinic_email}"}
+    for t in cfg.translations.values():
+        own |= {k.href for r in t.crisis_resources for k in r.links}
+    theirs = "a:not(.faq-link):not(.faq-source-link)"
+    for tag in ["script", "img", "svg", "iframe", "details", theirs, "[onerror]", "[href^='javascript']"]:
         assert content.locator(tag).count() == 0, f"a {tag} was rendered from a message"
-    for link in page.locator(".message-content a, .message-content svg a").all():  # none expected; click if any
+    assert page.locator('[data-testid="user"] a').count() == 0
+    for link in content.locator("a.faq-link").all():
+        assert link.get_attribute("href") in own, link.get_attribute("href")
+    for link in content.locator("a.faq-source-link").all():
+        assert link.get_attribute("href").startswith("source/"), link.get_attribute("href")
+    for link in page.locator(f".message-content {theirs}, .message-content svg a").all():  # none; click if any
         link.click(force=True)
     for i in range(users.count()):  # clicking the text itself does nothing either
         users.nth(i).click()
@@ -283,10 +304,14 @@ def test_clinic_page_embeds_chat_by_iframe_and_web_component(open_page, server: 
     reply = ask(frame, question)
     expect(reply.locator("cite").first).to_have_text(title)
     expect(reply.locator(".faq-disclaimer")).to_be_visible()
+    expect(reply.locator("a.faq-source-link").first).to_have_attribute("href", re.compile(r"^source/"))
     component = page.locator("gradio-app#faqbot-app")
     reply = ask(component, question)
     expect(reply.locator("cite").first).to_have_text(title)
     expect(reply.locator(".faq-disclaimer")).to_be_visible()
+    # Inside the clinic's own page, a quote's link (relative to faqbot's root) still points at faqbot.
+    link = kb_bot.ask(question).to_dict()["passages"][0]
+    expect(reply.locator("a.faq-source-link").first).to_have_attribute("href", f"{server.url}/{link['link']}")
 
 
 def test_page_not_on_the_allow_list_cannot_embed(open_page, server: Server, sites: Sites) -> None:
@@ -297,3 +322,219 @@ def test_page_not_on_the_allow_list_cannot_embed(open_page, server: Server, site
     assert not frame.url.startswith(server.url), f"the chat loaded in a frame of {sites.denied.url}"
     assert page.frame_locator("#faqbot-frame").locator("textarea").count() == 0
     assert page.locator("gradio-app#faqbot-app textarea").count() == 0  # CORS refuses the module script
+    # The server says why, one line each, with the origin and the bot.yaml setting to change.
+    log = server.output().splitlines()
+    for setting in ["web.frame_ancestors", "web.cors_origins"]:
+        lines = [line for line in log if setting in line]
+        assert lines, f"nothing logged about {setting}:\n{server.output()}"
+        assert sites.denied.url in lines[0] and lines[0].startswith("faqbot: refused")
+    assert not any(sites.allowed.url in line for line in log), "an allowed page was logged as refused"
+
+
+# ------------------------------------------------------------------ crisis links, quotes in context, /docs
+
+
+def referral_question(bot: FAQBot) -> str:
+    """A question referred to the clinic by a triage category (not for want of a match)."""
+    for q in ["How many mg should I take?", "Can I take ketamine while pregnant?", "Can I drink alcohol with it?",
+              "Where can I buy ketamine without a prescription?"]:
+        a = bot.ask(q)
+        if a.kind == "referral" and a.reason not in {"no_match", "empty", "too_long", "language"}:
+            return q
+    raise AssertionError("none of the referral questions is referred")
+
+
+def unmatched_question(bot: FAQBot) -> str:
+    """A question no passage answers, which gets "did you mean" suggestions."""
+    for q in ["What is the weather like in Paris?", "Who won the football match?", "purple elephant dancing"]:
+        a = bot.ask(q)
+        if a.reason == "no_match" and a.related:
+            return q
+    raise AssertionError("no off-topic question gets suggestions")
+
+
+def font_px(locator: object) -> float:
+    return float(locator.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_crisis_resources_are_links_from_bot_yaml(open_page, server: Server, kb_bot: FAQBot, tmp_path: Path,
+                                                  size: tuple[int, int]) -> None:
+    cfg = kb_bot.config
+    answer = kb_bot.ask(CRISIS)
+    page = open_page(server.url + "/", *size, scale=2 if size[0] < 500 else 1)
+    reply = ask(page, CRISIS)
+    box = reply.locator(".faq-crisis")
+    hrefs = [k.href for r in cfg.crisis_resources for k in r.links]
+    assert {"tel:988", "sms:988", "tel:911"} <= set(hrefs), "the shipped resources carry their links"
+    hrefs += [f"tel:{cfg.clinic_phone}", f"mailto:{cfg.clinic_email}"]
+    for href in hrefs:
+        link = box.locator(f'a[href="{href}"]')
+        expect(link).to_have_count(1)
+        expect(link).to_be_visible()
+        height = link.bounding_box()["height"]
+        assert height >= 24, f"{href} is a {height:.0f} px tap target"
+    for resource in cfg.crisis_resources:
+        for k in resource.links:
+            expect(box.locator(f'a[href="{k.href}"]')).to_have_text(k.label)
+    # The reply's own disclaimer (the crisis one, which quotes nothing), readable.
+    disclaimer = reply.locator(".faq-disclaimer")
+    expect(disclaimer).to_have_text(answer.disclaimer)
+    assert answer.disclaimer == cfg.disclaimers["crisis"] != cfg.disclaimers["answer"]
+    assert font_px(disclaimer) >= 12
+    if size[0] < 500:
+        page.screenshot(path=str(screenshot_dir(tmp_path) / "screenshot-crisis.png"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_each_reply_kind_carries_its_own_readable_disclaimer(open_page, server: Server, kb_bot: FAQBot,
+                                                             size: tuple[int, int]) -> None:
+    page = open_page(server.url + "/", *size)
+    shown = []
+    for q in [answered_question(kb_bot), referral_question(kb_bot)]:
+        reply = ask(page, q)
+        disclaimer = reply.locator(".faq-disclaimer")
+        expect(disclaimer).to_have_text(kb_bot.ask(q).disclaimer)
+        assert font_px(disclaimer) >= 12
+        shown.append(disclaimer.inner_text())
+    assert shown[0] != shown[1], "a referral quotes nothing, so it does not say it quotes articles"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_quote_opens_its_source_with_the_words_highlighted(open_page, server: Server, kb_bot: FAQBot,
+                                                          tmp_path: Path, watch: Watch,
+                                                          size: tuple[int, int]) -> None:
+    question = answered_question(kb_bot)
+    answer = kb_bot.ask(question).to_dict()
+    page = open_page(server.url + "/", *size)
+    reply = ask(page, question)
+    links = reply.locator("a.faq-source-link")
+    expect(links).to_have_count(len(answer["passages"]))
+    last = answer["passages"][-1]  # the last quote: the one furthest down its source, most likely
+    with page.context.expect_page() as opened:
+        links.nth(len(answer["passages"]) - 1).click()
+    source = opened.value
+    source.on("request", lambda r: watch.requests.append(r.url))
+    source.wait_for_load_state()
+    assert source.url == f"{server.url}/{last['link']}"
+    expect(source.get_by_role("heading", level=1)).to_have_text(last["source"]["title"])
+    mark = source.locator("mark#passage")
+    expect(mark).to_have_count(1)
+    assert squash(mark.inner_text()) == squash(last["text"])
+    expect(mark).to_be_in_viewport()
+    assert source.evaluate("document.documentElement.scrollWidth") <= size[0], "the page scrolls sideways"
+    assert axe_violations(source) == []
+    if size[0] > 500:
+        source.screenshot(path=str(screenshot_dir(tmp_path) / "screenshot-source.png"))
+
+
+def test_api_docs_render_the_operations(open_page, server: Server) -> None:
+    page = open_page(server.url + "/docs")
+    ask_op = page.locator(".opblock-post .opblock-summary-path", has_text="/api/ask")
+    expect(ask_op).to_be_visible()
+    expect(page.locator(".opblock-get .opblock-summary-path", has_text="/api/health")).to_be_visible()
+    assert page.get_by_text("Unable to render this definition").count() == 0
+    ask_op.click()
+    responses = page.locator(".responses-wrapper")
+    expect(responses).to_contain_text('"kind": "answer"')  # the response example
+    expect(responses).to_contain_text('"link": "source/')
+
+
+# ------------------------------------------------------------------ accessibility
+
+
+def axe_violations(page: object) -> list[str]:
+    """Critical and serious axe-core violations on the page once it has settled, one line each.
+
+    A state is judged when the page is still: a violation seen during a transition (a reply arriving, a
+    button's hover animation) is checked again half a second later, and only one that stays counts.
+    """
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    run = """async () => {
+        const r = await axe.run(document, {resultTypes: ["violations"]});
+        return r.violations.filter(v => v.impact === "critical" || v.impact === "serious")
+            .map(v => `${v.impact} ${v.id}: ${v.nodes.slice(0, 3).map(n => n.target.join(" ") + " ("
+                       + (n.failureSummary || "").replace(/\\s+/g, " ").slice(0, 160) + ")").join("; ")}`);
+    }"""
+    page.wait_for_timeout(200)
+    found = page.evaluate(run)
+    if found:
+        page.wait_for_timeout(500)
+        found = page.evaluate(run)
+    return list(found)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_no_serious_accessibility_violation_in_any_state(open_page, server: Server, kb_bot: FAQBot,
+                                                         size: tuple[int, int]) -> None:
+    page = open_page(server.url + "/", *size)
+    expect(page.get_by_role("button", name=kb_bot.config.examples[0])).to_be_visible()
+    problems = {"empty": axe_violations(page)}
+    question = answered_question(kb_bot)
+    ask(page, question)
+    problems["answer"] = axe_violations(page)
+    label = suggestion_label(kb_bot.ask(question).related[0])
+    page.get_by_role("button", name=label, exact=True).click()
+    expect(page.locator('[data-testid="bot"]')).to_have_count(2)
+    problems["related question"] = axe_violations(page)
+    ask(page, referral_question(kb_bot))
+    problems["referral"] = axe_violations(page)
+    ask(page, unmatched_question(kb_bot))
+    problems["did you mean"] = axe_violations(page)
+    ask(page, CRISIS)
+    problems["crisis"] = axe_violations(page)
+    assert {state: found for state, found in problems.items() if found} == {}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_messages_are_named_by_their_text(open_page, server: Server, kb_bot: FAQBot, size: tuple[int, int]) -> None:
+    question = answered_question(kb_bot)
+    answer = kb_bot.ask(question)
+    page = open_page(server.url + "/", *size)
+    reply = ask(page, question)
+    expect(reply).to_have_attribute("aria-label", re.compile(r"^Reply: "))
+    name = reply.get_attribute("aria-label")
+    assert "<" not in name and "&#" not in name and "class=" not in name, name
+    assert squash(answer.passages[0].text)[:60] in name
+    expect(page.locator('[data-testid="user"]').first).to_have_attribute("aria-label", f"You asked: {question}")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_suggestions_have_captions_and_tidy_labels(open_page, server: Server, kb_bot: FAQBot,
+                                                   size: tuple[int, int]) -> None:
+    page = open_page(server.url + "/", *size)
+    question = answered_question(kb_bot)
+    reply = ask(page, question)
+    expect(reply.locator(".faq-suggest-caption")).to_have_text(RELATED_CAPTION)
+    group = page.get_by_role("group", name=RELATED_CAPTION.rstrip(":"))
+    buttons = group.get_by_role("button")
+    expect(buttons).to_have_count(len(kb_bot.ask(question).related))
+    for label in buttons.all_inner_texts():
+        assert label[:1].isupper() and label.endswith("?"), label
+    first = buttons.first.bounding_box()
+    arrow = page.locator("#faq-chat .scroll-down-button-container button")
+    if arrow.count() and arrow.is_visible():  # Gradio's "scroll down" arrow must not cover a suggestion
+        a = arrow.bounding_box()
+        overlap = not (a["x"] + a["width"] <= first["x"] or first["x"] + first["width"] <= a["x"]
+                       or a["y"] + a["height"] <= first["y"] or first["y"] + first["height"] <= a["y"])
+        assert not overlap, "the scroll-down arrow covers the first suggestion"
+    reply = ask(page, unmatched_question(kb_bot))
+    expect(reply.locator(".faq-suggest-caption")).to_have_text(DID_YOU_MEAN_CAPTION)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_focus_moves_to_the_reply_after_a_related_question(open_page, server: Server, kb_bot: FAQBot,
+                                                          size: tuple[int, int]) -> None:
+    question = answered_question(kb_bot)
+    label = suggestion_label(kb_bot.ask(question).related[0])
+    page = open_page(server.url + "/", *size)
+    ask(page, question)
+    button = page.get_by_role("button", name=label, exact=True)
+    button.focus()
+    page.keyboard.press("Enter")
+    bots = page.locator('[data-testid="bot"]')
+    expect(bots).to_have_count(2)
+    expect(bots.nth(1)).to_be_focused()
+    page.keyboard.press("Tab")  # and the keyboard carries on inside the new reply, not from the page's top
+    assert page.evaluate("document.getElementById('faq-chat').contains(document.activeElement)")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -13,10 +16,13 @@ import httpx
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from webserver import Server, knowledge_copy, live_server
+from webserver import Server, free_port, knowledge_copy, live_server
 
 from faqbot import FAQBot, KnowledgeError
+from faqbot.cli import main as cli_main
+from faqbot.records import Source
 from faqbot.web import MAX_BODY_BYTES, check_origins, create_app, render_reply, respond, text
+from faqbot.web.render import render_source_page, suggestion_label
 
 pytestmark = pytest.mark.server
 
@@ -86,7 +92,8 @@ def test_ask_returns_exactly_answer_to_dict(http: httpx.Client, kb_bot: FAQBot) 
     assert body == kb_bot.ask(q).to_dict()
     assert body["kind"] == "answer" and body["passages"]
     for p in body["passages"]:
-        assert set(p) == {"id", "text", "source", "score"} and set(p["source"]) == {"id", "title"}
+        assert set(p) == {"id", "text", "source", "link", "score"} and set(p["source"]) == {"id", "title"}
+        assert p["link"] == f"source/{p['source']['id']}?passage={p['id']}#passage"  # relative to the root
 
 
 def test_crisis_over_the_api(http: httpx.Client) -> None:
@@ -175,6 +182,7 @@ def test_cors_allows_only_the_listed_origin(http: httpx.Client) -> None:
     assert "access-control-allow-credentials" not in ok.headers
     bad = http.options("/api/ask", headers={"origin": DENIED, **pre})
     assert bad.status_code >= 400 and "access-control-allow-origin" not in bad.headers
+    assert_error(bad, 400, "web.cors_origins")  # refused, and said in the JSON error shape
     for path in ["/api/health", "/config", "/gradio.js"]:  # simple requests, Gradio's routes included
         assert http.get(path, headers={"origin": ALLOWED}).headers["access-control-allow-origin"] == ALLOWED
         r = http.get(path, headers={"origin": DENIED})
@@ -222,16 +230,19 @@ def test_chat_through_gradio_call_route(http: httpx.Client, kb_bot: FAQBot) -> N
     answer = kb_bot.ask(q)
     assert reply == render_reply(answer, kb_bot.config)
     assert "faq-quote" in reply and "faq-disclaimer" in reply
-    if answer.related:
-        assert [o["value"] for o in history[1]["options"]] == list(answer.related)
+    if answer.related:  # shown (and asked) with a capital and a "?"
+        assert [o["value"] for o in history[1]["options"]] == [suggestion_label(q) for q in answer.related]
 
 
 def test_chat_escapes_html_in_question_and_reply(http: httpx.Client) -> None:
     history = _gradio_call(http, XSS)
     for m in history:
         html_ = m["content"][0]["text"]
-        for bad in ["<svg", "<a ", "<img", "javascript:", "onerror="]:
+        for bad in ["<svg", "<img", "javascript:", "onerror="]:
             assert bad not in html_
+        # A link only of the server's own making (a crisis reply's resources, a quote's source page).
+        assert re.search(r'<a (?!class="faq-(link|source-link)" href=")', html_) is None
+    assert "<a " not in history[0]["content"][0]["text"]
     assert "&#60;svg&#62;" in history[0]["content"][0]["text"]
 
 
@@ -322,3 +333,195 @@ def test_import_faqbot_does_not_import_gradio() -> None:
     code = "import sys, faqbot, faqbot.cli; print('gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+# ------------------------------------------------------------------ quotes in context: /source/{id}
+
+
+def test_a_reply_link_opens_its_source_with_the_quote_marked(http: httpx.Client, kb_bot: FAQBot) -> None:
+    body = http.post("/api/ask", json={"question": answered_question(kb_bot)}).json()
+    for p in body["passages"]:
+        r = http.get("/" + p["link"].split("#")[0])
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        marked = re.search(r'<mark id="passage">(.*?)</mark>', r.text, re.S)
+        assert marked is not None
+        source = kb_bot.knowledge.sources[p["source"]["id"]]
+        assert " ".join(marked.group(1).split()) == " ".join(html_escape(p["text"]).split())
+        assert f"<h1>{html_escape(source.title)}</h1>" in r.text
+        assert "<script" not in r.text and "http://" not in r.text.replace(http.base_url.host, "")
+        assert 'href="../"' in r.text  # back to the chat, relative: works under any root path
+    plain = http.get(f"/source/{body['passages'][0]['source']['id']}")  # no passage: the source, nothing marked
+    assert plain.status_code == 200 and "<mark" not in plain.text
+
+
+def test_source_page_serves_only_known_ids(http: httpx.Client, kb_bot: FAQBot) -> None:
+    passage = kb_bot.passages[0]
+    other = next(p for p in kb_bot.passages if p.source != passage.source)
+    excluded = [s.id for s in kb_bot.knowledge.sources.values() if s.excluded]
+    for path in ["/source/no-such-source", "/source/sources.yaml", "/source/..%2Fbot.yaml", "/source/%2e%2e",
+                 f"/source/{passage.source}/../../bot.yaml", *(f"/source/{sid}" for sid in excluded)]:
+        r = http.get(path)
+        assert r.status_code == 404, path
+        assert set(r.json()) == {"error", "disclaimer"}, path
+    assert_error(http.get(f"/source/{passage.source}?passage=nope"), 404, "no such passage")
+    assert_error(http.get(f"/source/{passage.source}?passage={other.id}"), 404, "no such passage")
+    assert_error(http.get(f"/source/{passage.source}?passage=../../bot.yaml"), 404, "no such passage")
+
+
+def test_source_page_has_the_chat_headers(http: httpx.Client, kb_bot: FAQBot) -> None:
+    p = kb_bot.passages[0]
+    for path in [f"/source/{p.source}?passage={p.id}", "/source/nope", "/docs-assets/swagger-ui-bundle.js"]:
+        r = http.get(path)
+        assert r.headers["content-security-policy"] == f"frame-ancestors 'self' {ALLOWED}"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "no-referrer"
+        assert "server" not in r.headers
+
+
+def test_source_page_escapes_the_source_and_marks_the_span(kb_bot: FAQBot) -> None:
+    evil = '<script>alert(1)</script> Ketamine & <b>more</b> "quoted" <img src=x onerror=alert(2)>'
+    src = Source(id="x", title="<i>Title</i>", file="x.txt", sha256="", notes="", text=evil,
+                 url="javascript:alert(3)", publisher="<b>Pub</b>")
+    start = evil.index("Ketamine")
+    page = render_source_page(src, (start, start + len("Ketamine & <b>more</b>")), kb_bot.config)
+    for bad in ["<script", "<img", "<b>", "<i>", 'href="javascript']:
+        assert bad not in page
+    assert '<mark id="passage">Ketamine &amp; &lt;b&gt;more&lt;/b&gt;</mark>' in page
+    https = replace(src, url="https://example.org/article", publisher="Example Press")
+    page = render_source_page(https, None, kb_bot.config)
+    assert 'href="https://example.org/article"' in page and "Published by Example Press" in page
+
+
+def test_source_page_behind_a_root_path(kb_bot: FAQBot) -> None:
+    p = kb_bot.passages[0]
+    with TestClient(create_app(kb_bot, root_path="/faq"), root_path="/faq") as client:
+        r = client.get(f"/source/{p.source}?passage={p.id}")
+        assert r.status_code == 200 and '<mark id="passage">' in r.text
+        docs = client.get("/docs").text
+        assert 'src="/faq/docs-assets/swagger-ui-bundle.js"' in docs and "url: '/faq/openapi.json'" in docs
+
+
+# ------------------------------------------------------------------ OpenAPI
+
+
+def test_openapi_has_enums_the_link_and_reply_examples(http: httpx.Client) -> None:
+    spec = http.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    answer = schemas["AnswerJSON"]["properties"]
+    assert answer["kind"]["enum"] == ["answer", "referral", "crisis"]
+    assert {"matched", "no_match", "crisis", "dose"} <= set(answer["reason"]["enum"])
+    assert "link" in schemas["PassageJSON"]["required"]
+    ok = spec["paths"]["/api/ask"]["post"]["responses"]["200"]["content"]["application/json"]
+    examples = ok["examples"]
+    assert {"answer", "referral", "crisis"} <= set(examples)
+    for kind, example in examples.items():
+        assert set(example["value"]) == ANSWER_KEYS and example["value"]["kind"] == kind
+    assert examples["answer"]["value"]["passages"][0]["link"].startswith("source/")
+    assert http.get("/docs-assets/swagger-ui-bundle.js").text.count("swagger-ui") > 0
+
+
+# ------------------------------------------------------------------ errors and refused origins
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/no/such/page", 404), ("GET", "/gradio_api/nothing", 404), ("POST", "/gradio_api/queue/join", 422),
+    ("GET", "/docs-assets/nothing.js", 404), ("DELETE", "/api/ask", 405)])
+def test_every_error_is_the_json_shape(http: httpx.Client, method: str, path: str, status: int) -> None:
+    r = http.request(method, path, content=b"{}" if method == "POST" else None,
+                     headers={"content-type": "application/json"})
+    body = assert_error(r, status, "")
+    assert len(body["error"]) < 300
+
+
+def _log_lines(server: Server, needle: str) -> list[str]:
+    return [line for line in server.output().splitlines() if needle in line]
+
+
+def test_refused_origin_is_logged_once_without_the_question(http: httpx.Client, server: Server) -> None:
+    site = f"https://blocked-{uuid.uuid4().hex[:8]}.example"
+    secret = "zebra-refused-origin-question"
+    for _ in range(3):
+        http.post("/api/ask", json={"question": secret}, headers={"origin": site, "sec-fetch-site": "cross-site"})
+        http.get("/gradio.js", headers={"origin": site})
+    lines = _log_lines(server, site)
+    assert len(lines) == 1, server.output()
+    assert "web.cors_origins" in lines[0] and "bot.yaml" in lines[0]
+    assert secret not in server.output()
+    framer = f"https://framer-{uuid.uuid4().hex[:8]}.example"
+    iframe = {"sec-fetch-dest": "iframe", "sec-fetch-site": "cross-site", "referer": f"{framer}/page?patient=1"}
+    http.get("/", headers=iframe)
+    lines = _log_lines(server, framer)
+    assert len(lines) == 1 and "web.frame_ancestors" in lines[0] and "patient" not in lines[0]
+
+
+def test_allowed_and_same_origin_requests_are_not_logged(http: httpx.Client, server: Server) -> None:
+    before = server.output()
+    http.get("/gradio.js", headers={"origin": ALLOWED})
+    http.get("/", headers={"sec-fetch-dest": "iframe", "sec-fetch-site": "cross-site", "referer": f"{ALLOWED}/faq"})
+    http.post("/api/ask", json={"question": "hi"}, headers={"origin": server.url, "sec-fetch-site": "same-origin"})
+    http.post("/api/ask", json={"question": "hi"}, headers={"origin": server.url})  # same host, no Sec-Fetch-Site
+    assert server.output() == before
+
+
+# ------------------------------------------------------------------ serving: a busy port
+
+
+def test_busy_port_is_one_clear_error_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        port = free_port()
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        code = f"from faqbot.web import serve; serve(None, '127.0.0.1', {port}, '')"
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("Error: ") and f"port {port} is already in use" in lines[0]
+    assert f"--port {port + 1}" in lines[0]
+    assert "chat on http" not in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------ clinic set-up: faqbot init
+
+
+def test_init_makes_a_clinic_knowledge_base_that_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from faqbot.check import check
+
+    dest = tmp_path / "clinic-kb"
+    assert cli_main(["init", str(dest)]) == 0
+    out = capsys.readouterr().out
+    for path in ["bot.yaml", "sources.yaml", "safety.yaml", "fitted/abstention.json", "eval/dev.yaml"]:
+        assert (dest / path).is_file(), path
+    assert not (dest / "eval" / "sealed").exists(), "the sealed sets are faqbot's own, not copied"
+    assert not list(dest.rglob("*.sqlite3"))
+    for field in ["clinic.name", "clinic.contact", "clinic.phone", "clinic.email", "crisis.resources",
+                  "web.cors_origins", "web.frame_ancestors"]:
+        assert field in out, field
+    assert f"faqbot check {dest}" in out and f"faqbot serve --knowledge {dest}" in out
+    assert "<iframe" in out and "gradio.js" in out and "<gradio-app" in out
+    report = check(dest)  # what `faqbot check DIR` runs: the copy is complete
+    assert report.knowledge.passages
+    assert cli_main(["init", str(dest)]) == 1  # never over an existing knowledge base
+    assert "already exists" in capsys.readouterr().err
+
+
+def html_escape(value: str) -> str:
+    import html
+
+    return html.escape(value)
+
+
+def test_crisis_reply_in_another_language_shows_that_languages_resources(kb_bot: FAQBot) -> None:
+    cfg = kb_bot.config
+    langs = [t for t in cfg.translations.values() if t.crisis_message and t.crisis_resources]
+    if not langs:
+        pytest.skip("no translated crisis resources in this knowledge base")
+    t = langs[0]
+    reply = {"question": "x", "kind": "crisis", "reason": "crisis", "passages": [], "related": [],
+             "message": t.crisis_message + "\n- …", "disclaimer": t.disclaimers["crisis"]}
+    html = render_reply(reply, cfg)
+    for resource in t.crisis_resources:
+        assert text(resource.name) in html
+        for link in resource.links:
+            assert f'href="{text(link.href)}"' in html
+    assert text(cfg.crisis_resources[0].name) not in html

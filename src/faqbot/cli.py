@@ -6,6 +6,7 @@
     faqbot eval FILE [--json] [--knowledge DIR]
     faqbot serve [--host H] [--port P] [--root-path PATH] [--knowledge DIR]
     faqbot unanswered [--limit N] [--knowledge DIR]
+    faqbot init DIR
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import argparse
 import json
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
 
 from .errors import KnowledgeError
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line and status 1, like every other error here
+    def error(self, message: str) -> NoReturn:  # one line and status 1, like every other error here
         self.exit(1, f"Error: {message} (see '{self.prog} --help')\n")
 
 
@@ -38,13 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate a knowledge base; print every problem as file:line: message")
     p.add_argument("dir", nargs="?", help="knowledge directory (default: the shipped one)")
 
-    p = sub.add_parser("calibrate", help="re-fit abstention on eval/dev.yaml, store it in bot.yaml, print figures")
+    p = sub.add_parser("calibrate", help="re-fit abstention on eval/dev.yaml, store it in fitted/abstention.json")
     p.add_argument("dir", nargs="?", help="knowledge directory (default: the shipped one)")
-    p.add_argument("--dry-run", action="store_true", help="fit and report, but do not write bot.yaml")
+    p.add_argument("--dry-run", action="store_true", help="fit and report, but write nothing")
 
-    p = sub.add_parser("eval", help="measure the bot on a labelled question set (format of eval/dev.yaml)")
-    p.add_argument("file", help="YAML question set")
+    p = sub.add_parser("fit-triage", help="re-fit the triage classifier on triage/corpus/, store it in "
+                       "fitted/triage.npz, print out-of-batch figures")
+    p.add_argument("dir", nargs="?", help="knowledge directory (default: the shipped one)")
+    p.add_argument("--dry-run", action="store_true", help="fit and report, but write nothing")
+
+    p = sub.add_parser("eval", help="measure the bot on a labelled question set (eval/dev.yaml format) or a "
+                       "triage message set (triage/LABELS.md format)")
+    p.add_argument("file", help="YAML question or message set")
     p.add_argument("--json", action="store_true", help="print the figures and failures as JSON")
+    p.add_argument("--rules-only", action="store_true", help="measure triage without the fitted classifier")
+    p.add_argument("--curve", metavar="SVG", help="also draw the risk-coverage curve of the abstention threshold")
     _knowledge_option(p)
 
     p = sub.add_parser("serve", help="start the web chat and JSON API")
@@ -56,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("unanswered", help="list the most frequent unanswered questions (if logging is on)")
     p.add_argument("--limit", type=int, default=20, help="how many to list (default: 20)")
     _knowledge_option(p)
+
+    p = sub.add_parser("init", help="start a clinic's own knowledge base in DIR, copied from the shipped one; "
+                       "print what to fill in, the next commands and the embed snippet")
+    p.add_argument("dir", help="a new (or empty) directory for it")
     return parser
 
 
@@ -104,14 +118,14 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_reply(reply: dict) -> str:
+def format_reply(reply: Mapping[str, Any]) -> str:
     """A reply as readable plain text: message, quotes with their sources, suggestions, disclaimer."""
     out: list[str] = []
     if reply["message"]:
         out.append(reply["message"])
     for p in reply["passages"]:
         quote = textwrap.fill(" ".join(p["text"].split()), width=88, initial_indent="  > ", subsequent_indent="  > ")
-        out.append(f"{quote}\n    - {p['source']['title']} [{p['source']['id']}]")
+        out.append(f"{quote}\n    - {p['source']['title']} [{p['source']['id']}]\n      in context: /{p['link']}")
     if reply["related"]:
         head = "Related questions:" if reply["kind"] == "answer" else "You could ask:"
         out.append(head + "".join(f"\n  * {q}" for q in reply["related"]))
@@ -145,15 +159,53 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+    from pathlib import Path
+
     from .bot import FAQBot
     from .evaluate import evaluate_file
+    from .knowledge import load_knowledge
+    from .triage_eval import evaluate_triage, is_message_set, load_messages
 
-    report = evaluate_file(args.file, FAQBot.load(args.knowledge))
+    kb = load_knowledge(args.knowledge)
+    bot = FAQBot(replace(kb, triage_model=None) if args.rules_only else kb)
+    # A sealed set is measured, never read: its items are not printed.
+    sealed = "sealed" in Path(args.file).resolve().parts
+    if is_message_set(args.file):
+        triage = evaluate_triage(bot, load_messages(args.file))
+        print(triage.table())
+        if not sealed and triage.misses:
+            print(f"\n{len(triage.misses)} miss(es):")
+            for expected, got, text in triage.misses:
+                print(f"- expected {expected}, got {got}: {text[:200]!r}")
+        return 0
+    report = evaluate_file(args.file, bot)
+    if args.curve:
+        from .curve import draw, risk_coverage
+
+        path = draw(risk_coverage(report.points), bot.config.abstention.threshold,
+                    f"Risk and coverage on {Path(args.file).name}", Path(args.curve))
+        print(f"Risk-coverage curve written to {path}", file=sys.stderr)
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(report.to_dict() if not sealed else {**report.to_dict(), "failures": []},
+                         ensure_ascii=False, indent=2))
     else:
         print(report.table())
-        _print_failures(report.failures)
+        if not sealed:
+            _print_failures(report.failures)
+    return 0
+
+
+def _fit_triage(args: argparse.Namespace) -> int:
+    from .triage_fit import fit_triage
+
+    result = fit_triage(args.dir, write=not args.dry_run)
+    print(f"Fitted on {result.examples} messages from {result.batches} batches (and the curated questions).")
+    print("Out-of-fold figures (5-fold cross-validation over the corpus; thresholds set for recall):")
+    for label, f in result.per_label.items():
+        print(f"  {label:16} recall {f['recall']:.3f}  false positives {f['false_positive_rate']:.3f}  "
+              f"threshold {f['threshold']:.3f}  (n={int(f['support'])})")
+    print(f"Written to {result.path}." if not args.dry_run else "Dry run: nothing written.")
     return 0
 
 
@@ -191,5 +243,17 @@ def _unanswered(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"ask": _ask, "check": _check, "calibrate": _calibrate, "eval": _eval, "serve": _serve,
-             "unanswered": _unanswered}
+def _init(args: argparse.Namespace) -> int:
+    from .init import InitError, init_knowledge, init_report
+
+    try:
+        created = init_knowledge(args.dir)
+    except InitError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    print(init_report(created))
+    return 0
+
+
+_COMMANDS = {"ask": _ask, "check": _check, "calibrate": _calibrate, "fit-triage": _fit_triage, "eval": _eval,
+             "serve": _serve, "unanswered": _unanswered, "init": _init}

@@ -27,6 +27,7 @@ class PassageJSON(TypedDict):
     id: str
     text: str
     source: SourceJSON
+    link: str  # the quote inside its source, relative to the server's root: "source/{source}?passage={id}#passage"
     score: float
 
 
@@ -82,9 +83,14 @@ class Answer:
             "message": self.message,
             "passages": [
                 {"id": q.id, "text": q.text, "source": {"id": q.source.id, "title": q.source.title},
-                 "score": round(q.score, 4)}
+                 "link": passage_link(q.source.id, q.id), "score": round(q.score, 4)}
                 for q in self.passages
             ],
             "related": list(self.related),
             "disclaimer": self.disclaimer,
         }
+
+
+def passage_link(source_id: str, passage_id: str) -> str:
+    """Where the web server shows a quote in its source, relative to its root (ids are URL-safe by the loader)."""
+    return f"source/{source_id}?passage={passage_id}#passage"

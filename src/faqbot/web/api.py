@@ -2,44 +2,51 @@
 
     POST /api/ask {"question": "…"}   # -> Answer.to_dict(), the same reply the chat and the CLI give
     GET  /api/health                  # {"status": "ok", "passages": N}
-    GET  /docs                        # OpenAPI
+    GET  /source/{id}?passage={pid}   # a source's text with the quoted passage highlighted (a reply's `link`)
+    GET  /docs                        # OpenAPI, in Swagger UI 5 served from the package (static/swagger-ui)
     GET  /gradio.js                   # the <gradio-app> web-component loader, served from the package
 
 The reply's JSON contract is faqbot.reply.AnswerJSON: the OpenAPI schema is generated from it, and the tests
-validate replies against the same type.
+validate replies against the same type. Every error, from these routes or from Gradio's, is JSON of one shape,
+{"error": "…", "disclaimer": "…"}; a request from a site that the allow-lists in bot.yaml do not name is logged
+(one line on stderr, with that site's origin and the setting to change, never a question).
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import anyio
 import gradio as gr
 import orjson
-import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..bot import FAQBot
 from ..config import BotConfig, origin_problem
 from ..errors import KnowledgeError, Problem
+from ..records import Kind
 from ..reply import AnswerJSON
-from .ui import CSS, FONT, FONT_MONO, HEAD, build_ui
+from ..unanswered import load_bot
+from ..verbatim import locate
+from .edge import EmbedLog, SecurityHeaders, security_headers
+from .render import render_source_page
+from .ui import ACCESSIBILITY_JS, CSS, FONT, FONT_MONO, HEAD, build_ui
 
 MAX_BODY_BYTES = 16 * 1024  # a question is at most a few thousand characters; anything bigger is refused (413)
 MAX_IN_FLIGHT = 32  # /api/ask requests being answered or waiting at once; beyond this: 503 "busy"
 ASK_THREADS = 4  # /api/ask answers computed at once, off the event loop
 BUSY = "busy, please try again"
 _GRADIO_JS = Path(gr.__file__).resolve().parent / "templates" / "frontend" / "gradio.js"
+SWAGGER_UI = Path(__file__).resolve().parent / "static" / "swagger-ui"  # swagger-ui-dist 5.x, see its README.md
 
 
 class AskRequest(BaseModel):
@@ -61,35 +68,6 @@ class _BadRequest(Exception):
         super().__init__(error)
         self.status = status
         self.error = error
-
-
-class SecurityHeaders:
-    """Pure ASGI middleware: the same headers on every response (frame-ancestors allow-list), no `server`."""
-
-    def __init__(self, app: ASGIApp, frame_ancestors: Sequence[str]) -> None:
-        self.app = app
-        self.headers = security_headers(frame_ancestors)
-        self._drop = {k for k, _ in self.headers} | {b"server"}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in self._drop]
-                message = {**message, "headers": kept + self.headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-def security_headers(frame_ancestors: Sequence[str]) -> list[tuple[bytes, bytes]]:
-    ancestors = " ".join(["'self'", *frame_ancestors])
-    return [(b"content-security-policy", f"frame-ancestors {ancestors}".encode("latin-1")),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer")]
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -150,8 +128,6 @@ def create_app(bot: FAQBot | None = None, knowledge: str | None = None, root_pat
     must be given the same root path (`serve` does; with TestClient pass `root_path=` too).
     """
     if bot is None:
-        from .serve import load_bot
-
         bot = load_bot(knowledge)
     cfg = bot.config
     check_origins(cfg)
@@ -174,9 +150,15 @@ def create_app(bot: FAQBot | None = None, knowledge: str | None = None, root_pat
         [(400, "invalid JSON"), (413, f"body over {MAX_BODY_BYTES} bytes"),
          (422, 'missing or non-string "question"'), (503, BUSY)]}
 
-    @app.post("/api/ask", response_model=AnswerJSON, responses=error_responses, summary="Ask one question",
+    ok_response: dict[str, Any] = {"description": "The reply: a quote with its source, a referral or the crisis "
+                                   "reply (`kind`), and why (`reason`)",
+                                   "content": {"application/json": {"examples": reply_examples(bot)}}}
+
+    @app.post("/api/ask", response_model=AnswerJSON, responses={200: ok_response, **error_responses},
+              summary="Ask one question",
               openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/json": {"schema": AskRequest.model_json_schema()}}}})
+                  "application/json": {"schema": AskRequest.model_json_schema(),
+                                       "example": {"question": cfg.examples[0] if cfg.examples else "…"}}}}})
     async def ask(request: Request) -> Response:
         """Reply to `{"question": "…"}` with the same JSON as `faqbot ask --json`."""
         nonlocal in_flight
@@ -218,16 +200,38 @@ def create_app(bot: FAQBot | None = None, knowledge: str | None = None, root_pat
         # Closed by api_open=False anyway; answering here also spares the log Gradio's 500 for unknown names.
         return error(404, "not found: the chat API goes through the queue (/gradio_api/call/ask)")
 
+    sources = {sid: src for sid, src in bot.knowledge.sources.items() if not src.excluded}
+    passages = {p.id: p for p in bot.passages}
+
+    @functools.lru_cache(maxsize=256)
+    def source_page(source_id: str, passage_id: str | None) -> bytes:
+        source = sources[source_id]
+        span = locate(source.text, passages[passage_id].text) if passage_id is not None else None
+        return render_source_page(source, span, cfg).encode()
+
+    @app.get("/source/{source_id}", include_in_schema=False, response_class=HTMLResponse)
+    async def source(source_id: str, passage: str | None = None) -> Response:
+        # Only sources named in sources.yaml (and quoted: an excluded one is not shown), looked up by id in
+        # memory: nothing from the request reaches a file path.
+        if source_id not in sources:
+            return error(404, "no such source: see the `link` of a passage in a reply")
+        if passage is not None and (passage not in passages or passages[passage].source != source_id):
+            return error(404, "no such passage in this source: see the `link` of a passage in a reply")
+        return HTMLResponse(source_page(source_id, passage))
+
     @app.get("/docs", include_in_schema=False)
     async def api_docs(request: Request) -> Response:
-        # FastAPI's default page loads Swagger UI from a CDN; serve the files bundled in swagger-ui-bundle.
+        # FastAPI's default page loads Swagger UI from a CDN; this one serves Swagger UI 5 (which reads the
+        # OpenAPI 3.1 that FastAPI writes) from the package.
         prefix = request.scope.get("root_path", "").rstrip("/")
         return get_swagger_ui_html(openapi_url=f"{prefix}/openapi.json", title=app.title,
                                    swagger_js_url=f"{prefix}/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url=f"{prefix}/docs-assets/swagger-ui.css",
-                                   swagger_favicon_url=f"{prefix}/docs-assets/favicon-32x32.png")
+                                   swagger_favicon_url=f"{prefix}/docs-assets/favicon-32x32.png",
+                                   swagger_ui_parameters={"validatorUrl": None, "defaultModelsExpandDepth": 3,
+                                                          "tryItOutEnabled": True})
 
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+    app.mount("/docs-assets", StaticFiles(directory=SWAGGER_UI), name="docs-assets")
 
     @app.get("/gradio.js", include_in_schema=False)
     async def gradio_js() -> Response:
@@ -249,13 +253,35 @@ def create_app(bot: FAQBot | None = None, knowledge: str | None = None, root_pat
     # CORS before mounting: Gradio then leaves CORS to this allow-list (no credentials, no echoing any origin).
     app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins), allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type", "X-Gradio-User"], allow_credentials=False, max_age=600)
-    app.add_middleware(SecurityHeaders, frame_ancestors=cfg.frame_ancestors)
+    app.add_middleware(SecurityHeaders, frame_ancestors=cfg.frame_ancestors, disclaimer=disclaimer,
+                       embed_log=EmbedLog(cfg.cors_origins, cfg.frame_ancestors))
 
     demo = build_ui(bot)
     theme = gr.themes.Default(font=FONT, font_mono=FONT_MONO)
     return gr.mount_gradio_app(app, demo, path="/", root_path=root_path or None, footer_links=[], theme=theme,
-                               css=CSS, head=HEAD, run_history=False, pwa=False, mcp_server=False, ssr_mode=False,
-                               enable_monitoring=False, show_error=False)
+                               css=CSS, head=HEAD, js=ACCESSIBILITY_JS, run_history=False, pwa=False,
+                               mcp_server=False, ssr_mode=False, enable_monitoring=False, show_error=False)
+
+
+def reply_examples(bot: FAQBot) -> dict[str, dict[str, Any]]:
+    """Real replies of this bot, one per kind, as OpenAPI examples for the /docs page."""
+    cfg = bot.config
+    tries = [(Kind.ANSWER, [*cfg.examples, *(p.questions[0] for p in bot.passages[:20])]),
+             (Kind.REFERRAL, ["How many mg should I take?", "Can I get ketamine without a prescription?"]),
+             (Kind.CRISIS, ["I want to end my life"])]
+    out: dict[str, dict[str, Any]] = {}
+    log, bot.on_unanswered = bot.on_unanswered, None  # these are not patients' questions: never logged
+    try:
+        for kind, questions in tries:
+            reply = next((r for r in map(bot.ask, questions) if r.kind == kind), None)
+            if reply is not None:
+                out[kind.value] = {"summary": f"kind: {kind.value} ({reply.reason.value})",
+                                   "value": reply.to_dict()}
+    except Exception:  # documentation only: a bot that cannot answer here fails where it matters, on /api/ask
+        return {}
+    finally:
+        bot.on_unanswered = log
+    return out
 
 
 def _version() -> str:
