@@ -23,7 +23,7 @@ from .config import (
     origin_problem,
 )
 from .errors import Problem
-from .yamlfile import Reader, line_of, read_yaml
+from .yamlfile import Reader, line_of, read_required
 
 FITTED = "fitted/abstention.json"
 KINDS = ("answer", "referral", "crisis")
@@ -34,14 +34,11 @@ ABSTENTION_FEATURES = ("ratio", "coverage", "margin", "known", "length", "qmatch
 
 def load_bot(base: Path, problems: list[Problem], fitted: bool = True) -> BotConfig | None:
     rel = "bot.yaml"
-    doc = read_yaml(base / rel, rel)
-    problems += doc.problems
-    if doc.data is None:
-        if not doc.problems:
-            problems.append(Problem(rel, 1, "file is empty"))
+    d = read_required(base, rel, problems)
+    if d is None:
         return None
     r = Reader(rel)
-    top = r.fields(doc.data, "bot.yaml", {
+    top = r.fields(d, "bot.yaml", {
         "title": "text", "intro": "text", "examples": "texts", "clinic": "mapping", "messages": "mapping",
         "crisis": "mapping"}, {
         "disclaimer": "text", "disclaimers": "mapping", "retrieval": "mapping", "abstention": "mapping",
@@ -50,7 +47,6 @@ def load_bot(base: Path, problems: list[Problem], fitted: bool = True) -> BotCon
     if top is None:
         problems += r.problems
         return None
-    d = doc.data
     clinic = r.fields(top.get("clinic", {}), "clinic", {"name": "text", "contact": "text"},
                       {"phone": "text", "email": "text"}, line=line_of(d, "clinic")) or {}
     if "phone" in clinic and (p := link_problem("tel:" + clinic["phone"].replace(" ", ""))):

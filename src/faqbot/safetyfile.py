@@ -13,24 +13,20 @@ from typing import Any
 from .botfile import check_placeholders
 from .errors import Problem
 from .records import REFERRAL_REASONS, Pattern, ReferralRule, SafetyRules
-from .yamlfile import Reader, line_of, read_yaml
+from .yamlfile import Reader, line_of, read_required
 
 
 def load_safety(base: Path, problems: list[Problem]) -> SafetyRules | None:
     rel = "safety.yaml"
-    doc = read_yaml(base / rel, rel)
-    problems += doc.problems
-    if doc.data is None:
-        if not doc.problems:
-            problems.append(Problem(rel, 1, "file is empty"))
+    d = read_required(base, rel, problems)
+    if d is None:
         return None
     r = Reader(rel)
-    top = r.fields(doc.data, "safety.yaml", {"crisis": "mapping", "referrals": "list"},
+    top = r.fields(d, "safety.yaml", {"crisis": "mapping", "referrals": "list"},
                    {"ignore": "list", "informational": "list"})
     if top is None:
         problems += r.problems
         return None
-    d = doc.data
     crisis = r.fields(top.get("crisis", {}), "crisis", {"always": "list"}, {"unless_informational": "list"},
                       line=line_of(d, "crisis")) or {}
     rules: list[ReferralRule] = []

@@ -74,6 +74,15 @@ def read_yaml(path: Path, rel: str) -> YamlDoc:
     return YamlDoc(data, problems)
 
 
+def read_required(base: Path, rel: str, problems: list[Problem]) -> Any:
+    """The data of a file the knowledge base cannot do without, or None; its problems join `problems`."""
+    doc = read_yaml(base / rel, rel)
+    problems += doc.problems
+    if doc.data is None and not doc.problems:
+        problems.append(Problem(rel, 1, "file is empty"))
+    return doc.data
+
+
 def _convert(node: yaml.Node, rel: str, problems: list[Problem]) -> Any:
     if isinstance(node, yaml.MappingNode):
         out = LDict()
