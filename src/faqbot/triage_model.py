@@ -10,6 +10,7 @@ a model that does not match its corpus. Applying it never imports scikit-learn.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,16 +53,18 @@ class TriageModel:
         """The highest score per label over the message's parts (see `parts`), and the message's language."""
         n = len(self.labels)
         parts = _parts(text)
-        z = self._logits(normalize(parts[0]))
-        probs = 1.0 / (1.0 + np.exp(-np.clip(z[:n], -60, 60)))
-        for part in parts[1:]:
-            zp = self._logits(normalize(part))
-            probs = np.maximum(probs, 1.0 / (1.0 + np.exp(-np.clip(zp[:n], -60, 60))))
-        lz = z[n:] - z[n:].max()
-        lp = np.exp(lz)
-        lp /= lp.sum()
-        best = int(lp.argmax())
-        return Scores(dict(zip(self.labels, probs.tolist(), strict=True)), self.languages[best], float(lp[best]))
+        whole = self._logits(normalize(parts[0])).tolist()
+        top = whole[:n]
+        for part in parts[1:]:  # the highest logit is the highest probability: compare logits
+            top = [max(a, b) for a, b in zip(top, self._logits(normalize(part))[:n].tolist(), strict=True)]
+        probs = {label: 1.0 / (1.0 + math.exp(-min(max(z, -60.0), 60.0))) for label, z in zip(self.labels, top,
+                                                                                             strict=True)}
+        # Plain Python for these few numbers: numpy's per-call cost would be most of the classifier's time.
+        lang = whole[n:]
+        peak = max(lang)
+        exps = [math.exp(z - peak) for z in lang]
+        best = exps.index(1.0) if 1.0 in exps else max(range(len(exps)), key=exps.__getitem__)
+        return Scores(probs, self.languages[best], exps[best] / sum(exps))
 
     def _logits(self, normalized: str) -> np.ndarray:
         b, v = vectorize(self.idf, buckets(normalized))
