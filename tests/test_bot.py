@@ -78,7 +78,7 @@ def test_over_the_limit_is_a_polite_referral_but_crisis_is_scanned_first(bot):
 
 def test_a_long_message_gets_its_question_answered(bot):
     """People explain first and ask last: the question at the end of an essay is answered, not refused."""
-    story = "I have had depression for years and my doctor mentioned ketamine at my last appointment. "
+    story = "I have been reading the clinic's website and the leaflet from the front desk this week. "
     message = story * (bot.config.max_question_chars // len(story) + 1) + "What are the side effects of ketamine?"
     assert len(message) > bot.config.max_question_chars
     short = bot.ask("What are the side effects of ketamine?")

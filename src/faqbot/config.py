@@ -19,8 +19,10 @@ REPEAT_OVERLAP = 0.5  # a further passage sharing this share of the top one's te
 # referral from 0.973 to 0.986.
 REFERRAL_TARGET = 0.97
 # Of the quotes the abstention model lets through on the development set, at least this share must be right:
-# a quote that does not answer the question is worse than a referral (issue: "right answers or none").
-PRECISION_TARGET = 0.95
+# a quote that does not answer the question is worse than a referral (issue: "right answers or none"). The goal
+# is 0.95 on questions nobody tuned for; fitted to 0.95 on dev, eval/test.yaml got 0.917, so dev is held to
+# 0.97 (test then 0.953). That choice made test.yaml a validation set; the sealed set stays the measure.
+PRECISION_TARGET = 0.97
 PLACEHOLDERS = ("clinic_name", "clinic_contact", "max_chars")
 LINK_SCHEMES = ("tel:", "sms:", "mailto:", "https://")
 
