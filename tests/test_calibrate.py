@@ -111,7 +111,7 @@ def test_the_target_tolerates_one_guess_in_forty_one():
     right = [round(0.6 + 0.005 * k, 3) for k in range(40)]  # 40 right quotes keep precision at 40/41 with the guess
     prob = [*right, *oos]
     y = [1] * 40 + [0] * 41
-    assert 40 / 41 >= PRECISION_TARGET
+    assert PRECISION_TARGET <= 40 / 41
     assert threshold(prob, y, [0] * 40 + [1] * 41) == pytest.approx((0.40 + 0.6) / 2)
     assert 1 - 1 / 41 >= REFERRAL_TARGET > 1 - 2 / 41
 
