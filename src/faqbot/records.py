@@ -6,7 +6,7 @@ the interfaces can share them without importing the YAML loader (faqbot.knowledg
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -118,7 +118,6 @@ class ReferralRule:
     message: str
     patterns: tuple[Pattern, ...]
     unless: tuple[Pattern, ...]
-    messages: dict[str, str] = field(default_factory=dict)  # the message in other languages, by language code
 
 
 @dataclass(frozen=True)
