@@ -92,3 +92,21 @@ def test_one_line_of_ideation_in_a_long_practical_message_is_not_diluted(bot):
                  "whether I should eat beforehand, what to wear, and if my partner can wait in the lobby. ")
     message = practical * 3 + "Honestly I have the pills saved up and tonight feels like the night. " + practical
     assert bot.ask(message).kind == "crisis"
+
+
+def test_held_out_predictions_never_come_from_a_model_that_saw_the_message():
+    """out_of_batch (the harsher estimate in the README) holds out whole batches: a message seen by no other
+    batch gets no help from itself, so a word that only its own batch uses cannot flag it."""
+    from faqbot.triage_fit import Example, out_of_batch
+
+    def ex(text, labels, batch):
+        return Example(text, frozenset(labels), "en", batch)
+
+    examples = [ex(f"i want to end my life tonight {i}", ["crisis"], "a") for i in range(6)]
+    examples += [ex(f"what are the side effects of ketamine {i}", [], "a") for i in range(6)]
+    examples += [ex(f"i want to end my life tonight, pills ready {i}", ["crisis"], "b") for i in range(6)]
+    examples += [ex(f"how long does an infusion take {i}", [], "b") for i in range(6)]
+    examples += [ex("zqxj zqxj zqxj", ["crisis"], "c"), ex("parking validation please", [], "c")]
+    probs = out_of_batch(examples)["crisis"]
+    assert probs[:6].mean() > probs[6:12].mean()  # learnt from batch b, applied to batch a
+    assert probs[-2] < 0.5  # a word no other batch uses teaches nothing about its own message
