@@ -24,20 +24,21 @@ from faqbot.triage_fit import (
     features,
     load_corpus,
 )
-from faqbot.triage_model import TriageModel
+from faqbot.triage_model import TriageModel, quantize
 
 ROOT = Path(__file__).resolve().parents[1] / "knowledge"
 
 
 def model_for(examples, languages_model: TriageModel) -> TriageModel:
     x, idf = features(examples)
-    weights = languages_model.weights.copy()
+    weights = languages_model.weights * languages_model.scale
     bias = languages_model.bias.copy()
     for j, label in enumerate(LABELS):
         y = np.array([label in e.labels for e in examples], dtype=int)
         weights[:, j], bias[j] = _binary(x, y)
     # the language head is the shipped one, refitted weights would only change which language replies
-    return replace(languages_model, weights=weights, bias=bias, idf=idf)
+    quantized, scale = quantize(weights)
+    return replace(languages_model, weights=quantized, scale=scale, bias=bias, idf=idf)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from .errors import KnowledgeError, Problem
 from .knowledge import default_knowledge_dir, load_knowledge
 from .records import REFERRAL_REASONS
 from .triage_features import BITS, buckets, normalize, vectorize
-from .triage_model import CORPUS, FORMAT, MODEL, corpus_digest
+from .triage_model import CORPUS, FORMAT, MODEL, corpus_digest, quantize
 from .yamlfile import Reader, read_yaml
 
 LABELS: tuple[str, ...] = ("crisis", *(r.value for r in REFERRAL_REASONS))
@@ -200,11 +200,12 @@ def fit_triage(root: str | os.PathLike[str] | None = None, write: bool = True,
     languages, lang_w, lang_b = _fit_languages(examples, x)
     path = base / MODEL
     if write:
+        quantized, scale = quantize(np.concatenate([weights, lang_w], axis=1))
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(
             path, format=np.int64(FORMAT), labels=np.array(LABELS), languages=np.array(languages),
             thresholds=np.array([thresholds[label] for label in LABELS]),
-            weights=np.concatenate([weights, lang_w], axis=1).astype(np.float16),
+            weights=quantized, scale=scale,
             bias=np.concatenate([bias, lang_b]).astype(np.float32), idf=idf.astype(np.float16),
             corpus_sha256=np.array(corpus_digest(base)))
     return FitReport(len(examples), len({e.batch for e in examples}), per_label, path)
