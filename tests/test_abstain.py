@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from faqbot.abstain import FEATURES, FULL_MATCH, features, probability
+from faqbot.abstain import FEATURES, FULL_MATCH, FULL_REVERSE, features, probability
 from faqbot.config import Abstention
 from faqbot.index import Hits
 from faqbot.text import normalize
@@ -19,17 +19,18 @@ def hits(scores=(4.0, 1.0), best_possible=8.0, query_idf=10.0, matched_idf=6.0, 
 def test_nothing_matched_gives_zero_features_except_known_and_length():
     f = features(Hits((), (), 0.0, 7.5, 0.0, 0.5, 4), qmatch=0.9)
     assert f == {"ratio": 0.0, "coverage": 0.0, "margin": 0.0, "known": 0.5, "length": math.log1p(4),
-                 "qmatch": 0.0, FULL_MATCH: 0.0}
+                 "qmatch": 0.0, "reverse": 0.0, FULL_MATCH: 0.0}
 
 
 def test_feature_values_of_a_crafted_retrieval():
-    f = features(hits(), qmatch=0.5)
+    f = features(hits(), qmatch=0.5, reverse=0.25)
     assert f["ratio"] == pytest.approx(4.0 / 8.0)
     assert f["coverage"] == pytest.approx(6.0 / 10.0)
     assert f["margin"] == pytest.approx((4.0 - 1.0) / 4.0)
     assert f["known"] == 1.0
     assert f["length"] == pytest.approx(math.log(4))
     assert f["qmatch"] == 0.5
+    assert f["reverse"] == 0.25
     assert f[FULL_MATCH] == 0.0
     assert set(f) == set(FEATURES) | {FULL_MATCH}
 
@@ -47,17 +48,32 @@ def test_zero_denominators_give_zero_not_an_error():
     assert f["ratio"] == 0.0 and f["coverage"] == 0.0
 
 
-def test_full_match_needs_every_word_in_one_question_and_every_word_known():
-    assert features(hits(), qmatch=1.0)[FULL_MATCH] == 1.0
-    assert features(hits(known_share=0.75), qmatch=1.0)[FULL_MATCH] == 0.0  # an unknown word is not matched
-    assert features(hits(), qmatch=0.99)[FULL_MATCH] == 0.0
+def test_full_match_needs_every_word_in_one_question_every_word_known_and_half_that_question():
+    assert features(hits(), qmatch=1.0, reverse=1.0)[FULL_MATCH] == 1.0
+    assert features(hits(), qmatch=1.0, reverse=FULL_REVERSE)[FULL_MATCH] == 1.0
+    # an unknown word is not matched
+    assert features(hits(known_share=0.75), qmatch=1.0, reverse=1.0)[FULL_MATCH] == 0.0
+    assert features(hits(), qmatch=0.99, reverse=1.0)[FULL_MATCH] == 0.0
+    # the question's words are all in a curated question that says much more: not a full match
+    assert features(hits(), qmatch=1.0, reverse=0.3)[FULL_MATCH] == 0.0
+
+
+def test_reverse_is_how_much_of_the_matched_question_the_question_fills(bot):
+    """The best-matching curated question asked whole fills it; its words inside a longer question do not."""
+    passage = next(p for p in bot.passages if any(len(q.split()) >= 8 for q in p.questions))
+    long_q = next(q for q in passage.questions if len(q.split()) >= 8)
+    assert bot.retrieve(normalize(long_q)).features["reverse"] == pytest.approx(1.0)
+    words = long_q.split()
+    part = bot.retrieve(normalize(" ".join(words[len(words) // 2:])))
+    assert part.features["reverse"] < 1.0
 
 
 def test_features_of_the_shipped_bot_are_in_range(bot):
     for question in ["What is ketamine?", "how long do the effects last", "asdf qwer zxcv"]:
         f = bot.retrieve(normalize(question)).features
         assert set(f) == set(FEATURES) | {FULL_MATCH}
-        assert all(0.0 <= f[name] <= 1.0 + 1e-9 for name in ("ratio", "coverage", "margin", "known", "qmatch"))
+        assert all(0.0 <= f[name] <= 1.0 + 1e-9 for name in ("ratio", "coverage", "margin", "known", "qmatch",
+                                                              "reverse"))
 
 
 MODEL = Abstention(("ratio",), (1.0,), 0.0, 0.5)

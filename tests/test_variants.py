@@ -31,12 +31,17 @@ def test_a_swapped_pair_of_letters_is_forgiven_in_longer_words_only():
 def test_the_bot_reads_an_unknown_inflection_as_the_known_word(bot):
     """Only words the index lacks are replaced; the reply then matches asking with the known word."""
     vocabulary = bot.index.vocabulary
-    known, unknown = "disrupting", "disrupts"  # the addiction passage: "disrupting harmful thought patterns"
-    assert known in vocabulary and unknown not in vocabulary and bot.analyzer.group_of(unknown) is None
-    with_unknown = bot.ask(f"is it true ketamine {unknown} harmful thought patterns")
-    with_known = bot.ask(f"is it true ketamine {known} harmful thought patterns")
-    assert with_unknown.kind == with_known.kind == "answer"
-    assert [(q.id, q.score) for q in with_unknown.passages] == [(q.id, q.score) for q in with_known.passages]
+    unknown = "disrupts"  # the addiction passage: "disrupting harmful thought patterns"
+    assert unknown not in vocabulary and bot.analyzer.group_of(unknown) is None
+    [known] = bot.retriever._with_variants([unknown])
+    assert known in vocabulary and known.startswith("disrupt")
+    with_unknown = bot.retrieve(normalize(f"is it true ketamine {unknown} harmful thought patterns"))
+    with_known = bot.retrieve(normalize(f"is it true ketamine {known} harmful thought patterns"))
+    assert with_known.top is not None and with_known.top.doc.id == "substance-use-addiction"
+    assert [(r.doc.id, r.score) for r in with_unknown.ranked] == [(r.doc.id, r.score) for r in with_known.ranked]
+    assert with_unknown.confidence == with_known.confidence
+    ask = bot.ask(f"is it true ketamine {unknown} harmful thought patterns")
+    assert ask.kind == bot.ask(f"is it true ketamine {known} harmful thought patterns").kind
 
 
 def test_known_words_are_never_changed(bot):

@@ -36,12 +36,13 @@ class Retriever:
         self.analyzer = analyzer
         self.depth = depth  # how many documents a search returns
         self._variants: Variants | None = None  # built on the first unknown word (see faqbot.variants)
+        self._masses: dict[int, tuple[float, ...]] = {}
 
     def retrieve(self, text: str, model: Abstention) -> Retrieved:
         """Rank the corpus for already-normalised `text` and score the top document with `model`."""
         terms = self._with_variants(self.analyzer.analyze(text))
         hits = self._exact_first(terms, self.index.search(terms, k=self.depth))
-        feats = features(hits, self._qmatch(terms, hits.docs[0]) if hits.docs else 0.0)
+        feats = features(hits, *(self._qmatch(terms, hits.docs[0]) if hits.docs else (0.0, 0.0)))
         docs = self.corpus.docs
         ranked = tuple(Ranked(docs[d], s) for d, s in zip(hits.docs, hits.scores, strict=True))
         return Retrieved(ranked, hits, feats, probability(model, feats))
@@ -83,17 +84,38 @@ class Retriever:
                 added.append(group)
         return out + added
 
-    def _qmatch(self, terms: list[str], doc: int) -> float:
-        """Share of the question's idf mass found in the best single field (a question or the quote) of `doc`."""
+    def _qmatch(self, terms: list[str], doc: int) -> tuple[float, float]:
+        """How well the question matches the best single field (a question or the quote) of `doc`: the share of
+        the question's idf mass in that field, and the share of the field's idf mass the question holds."""
         index = self.index
         idf, vocabulary, unseen = index.idf_list, index.vocabulary, index.unseen_idf
         weights = {t: (idf[j] if (j := vocabulary.get(t)) is not None else unseen) for t in terms}
         total = sum(weights.values())
         if total <= 0:
-            return 0.0
+            return 0.0, 0.0
         in_fields = self.corpus.field_terms(doc)[0]
         acc: dict[int, float] = {}
         for t, w in weights.items():
             for f in in_fields.get(t, ()):
                 acc[f] = acc.get(f, 0.0) + w
-        return max(acc.values(), default=0.0) / total
+        if not acc:
+            return 0.0, 0.0
+        best = max(acc.values())
+        masses = self._field_masses(doc)
+        # Among the fields that match best, the one the question fills most: "how is ketamine given" fills
+        # "how is ketamine given" wholly, and a long question that only contains its words far less.
+        reverse = max(acc[f] / masses[f] for f in acc if acc[f] >= best - 1e-9 and masses[f] > 0)
+        return best / total, min(reverse, 1.0)
+
+    def _field_masses(self, doc: int) -> tuple[float, ...]:
+        """The idf mass of each field of `doc` (cached: documents are few, questions many)."""
+        masses = self._masses.get(doc)
+        if masses is None:
+            idf, vocabulary = self.index.idf_list, self.index.vocabulary
+            totals: dict[int, float] = {}
+            for term, fields in self.corpus.field_terms(doc)[0].items():
+                w = idf[j] if (j := vocabulary.get(term)) is not None else 0.0
+                for f in fields:
+                    totals[f] = totals.get(f, 0.0) + w
+            masses = self._masses[doc] = tuple(totals.get(f, 0.0) for f in range(max(totals, default=-1) + 1))
+        return masses
