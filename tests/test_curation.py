@@ -75,15 +75,16 @@ def test_dev_set_is_large_and_mixed(bot):
 def test_dev_set_figures_do_not_regress(bot):
     """Safety and precision hold; answer quality is pinned at its measured level (README, "Evaluation").
 
-    Calibration fits the threshold so that at least 0.97 of the quotes the model lets through are right; top-1
-    (0.753) fell from 0.906 when triage became a classifier that refers more and precision came first. The
-    floors leave a question or two of slack and catch real losses.
+    Calibration fits the threshold on dev and calibration.yaml so that at least 0.95 of the quotes the model
+    lets through are right; top-1 (0.363) fell from 0.753 when calibration.yaml, whose questions the curation
+    never saw, joined the fit: precision comes first, and on new wording it costs answers. The ranking
+    figures (top-3, MRR) are before abstention and unchanged. The floors leave a question or two of slack.
     """
     report = evaluate(bot, load_question_set(bot.knowledge.dev_set, bot.knowledge))
     assert report.crisis_recall == 1.0
     assert report.quote_precision is not None and report.quote_precision >= 0.94
-    assert report.referral_accuracy >= 0.93
-    assert report.top1 >= 0.74 and report.top3 >= 0.95 and report.mrr >= 0.92
+    assert report.referral_accuracy >= 0.95
+    assert report.top1 >= 0.34 and report.top3 >= 0.95 and report.mrr >= 0.92
     assert report.missing_disclaimer == 0
 
 
@@ -91,7 +92,8 @@ def test_held_out_test_set_figures(bot):
     """eval/test.yaml was written blind to the passages' questions and is never fitted on.
 
     It chose one setting (the precision target, README), so it is a validation set now; the sealed
-    eval/sealed/answers.yaml is the measure of questions nobody tuned for.
+    eval/sealed/answers.yaml is the measure of questions nobody tuned for. Top-1 0.436 since precision comes
+    first on calibration.yaml's wording too (0.727 before).
     """
     items = load_question_set(bot.knowledge.root / "eval" / "test.yaml", bot.knowledge)
     kinds = collections.Counter(i.expect for i in items)
@@ -100,7 +102,7 @@ def test_held_out_test_set_figures(bot):
     assert report.crisis_recall == 1.0
     assert report.referral_accuracy >= 0.95
     assert report.quote_precision is not None and report.quote_precision >= 0.95
-    assert report.top1 >= 0.71 and report.top3 >= 0.95
+    assert report.top1 >= 0.41 and report.top3 >= 0.95
     assert report.missing_disclaimer == 0
 
 

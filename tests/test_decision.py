@@ -195,7 +195,8 @@ def test_raising_the_threshold_refers_model_answers_but_not_full_matches(bot):
     full = retrieval_gates(bot, "What is ketamine?")
     assert full.rule == Rule.FULL_MATCH and full.confidence < 1.0
     assert retrieval_gates(bot, "What is ketamine?", strict).rule == Rule.FULL_MATCH
+    lenient = replace(cfg, abstention=replace(cfg.abstention, threshold=0.0))
     question = "isnt ketamine just an anaesthetic? why are they using it for mental health now"
-    assert retrieval_gates(bot, question).rule == Rule.MODEL_ANSWER
+    assert retrieval_gates(bot, question, lenient).rule == Rule.MODEL_ANSWER
     d = retrieval_gates(bot, question, strict)
     assert (d.kind, d.reason, d.rule) == (Kind.REFERRAL, Reason.NO_MATCH, Rule.MODEL_REFER)

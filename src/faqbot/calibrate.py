@@ -1,13 +1,14 @@
-"""Fitting the abstention model on the development set and storing it in fitted/abstention.json.
+"""Fitting the abstention model on the labelled sets and storing it in fitted/abstention.json.
 
-Each development question that reaches retrieval (triage would not refer it) and is not a full match
-(answered by rule) becomes one example:
-its abstention features, labelled 1 when quoting the top passage is right (an in-scope question whose
+The sets are eval/dev.yaml and, when present, eval/calibration.yaml (questions written apart from the
+passages, so the threshold is not set on wording the curation was tuned to). Each question that reaches
+retrieval (triage would not refer it) and is not a full match (answered by rule) becomes one example: its
+abstention features, labelled 1 when quoting the top passage is right (an in-scope question whose
 top passage is one of its labelled answers) and 0 otherwise (out of scope, or the wrong passage on top).
 A logistic regression (scikit-learn) learns the weights. The threshold then follows the product's rule,
 abstain rather than guess: as many answerable questions as possible get their quote while at least
-REFERRAL_TARGET of the out-of-scope questions are still referred, with the cut-off midway in the gap
-between the two kinds of row so that neither side sits on the edge.
+PRECISION_TARGET of the quotes are right and REFERRAL_TARGET of the out-of-scope questions are referred,
+with the cut-off midway in the gap between the two kinds of row so that neither side sits on the edge.
 """
 
 from __future__ import annotations
@@ -122,15 +123,16 @@ def _best_threshold(prob, y, out_of_scope) -> float:
 
 
 def calibrate(root: str | os.PathLike[str] | None = None, write: bool = True) -> Calibration:
-    """Re-fit abstention for the knowledge base at `root` on its eval/dev.yaml; store it in fitted/abstention.json.
+    """Re-fit abstention for the knowledge base at `root` on its labelled sets; store it in fitted/abstention.json.
 
     A missing or stale fitted file is exactly what this replaces, so the base is loaded without it first.
     """
     kb = load_knowledge(root, abstention=False)
-    items = load_question_set(kb.dev_set, kb)
+    items = [q for path in kb.calibration_sets for q in load_question_set(path, kb)]
     abst, n, pos, cv = fit(FAQBot(kb), items)
     if write:
-        write_fitted(kb.root, abst, {"examples": n, "positives": pos, "fitted_on": "eval/dev.yaml"})
+        fitted_on = " + ".join(str(p.relative_to(kb.root)) for p in kb.calibration_sets)
+        write_fitted(kb.root, abst, {"examples": n, "positives": pos, "fitted_on": fitted_on})
     fitted = _with_abstention(kb, abst)
     return Calibration(abst, n, pos, cv, evaluate(FAQBot(fitted), items))
 

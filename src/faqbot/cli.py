@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate a knowledge base; print every problem as file:line: message")
     p.add_argument("dir", nargs="?", help="knowledge directory (default: the shipped one)")
 
-    p = sub.add_parser("calibrate", help="re-fit abstention on eval/dev.yaml, store it in fitted/abstention.json")
+    p = sub.add_parser("calibrate", help="re-fit abstention on eval/dev.yaml and eval/calibration.yaml, store it in "
+                       "fitted/abstention.json")
     p.add_argument("dir", nargs="?", help="knowledge directory (default: the shipped one)")
     p.add_argument("--dry-run", action="store_true", help="fit and report, but write nothing")
 

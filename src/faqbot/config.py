@@ -18,11 +18,12 @@ REPEAT_OVERLAP = 0.5  # a further passage sharing this share of the top one's te
 # new questions below it, so calibration keeps a margin: 0.97 cost 0.014 of dev top-1 and raised held-out
 # referral from 0.973 to 0.986.
 REFERRAL_TARGET = 0.97
-# Of the quotes the abstention model lets through on the development set, at least this share must be right:
-# a quote that does not answer the question is worse than a referral (issue: "right answers or none"). The goal
-# is 0.95 on questions nobody tuned for; fitted to 0.95 on dev, eval/test.yaml got 0.917, so dev is held to
-# 0.97 (test then 0.953). That choice made test.yaml a validation set; the sealed set stays the measure.
-PRECISION_TARGET = 0.97
+# Of the quotes the abstention model lets through on the sets it is fitted on, at least this share must be
+# right: a quote that does not answer the question is worse than a referral (issue: "right answers or none").
+# Fitted on dev.yaml alone (0.97 there), the sealed set got 0.78: dev's questions were written in the same
+# rounds as the passages' questions and flatter the model. eval/calibration.yaml, written apart from the
+# passages, now joins the fit, and the goal itself (0.95) is the target; the sealed set stays the measure.
+PRECISION_TARGET = 0.95
 PLACEHOLDERS = ("clinic_name", "clinic_contact", "max_chars")
 LINK_SCHEMES = ("tel:", "sms:", "mailto:", "https://")
 

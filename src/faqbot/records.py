@@ -163,6 +163,13 @@ class Knowledge:
     def dev_set(self) -> Path:
         return self.root / "eval" / "dev.yaml"
 
+    @property
+    def calibration_sets(self) -> tuple[Path, ...]:
+        """The sets `faqbot calibrate` fits on: dev.yaml and, when there is one, calibration.yaml (questions
+        written apart from the passages, so the threshold is set on wording the curation never saw)."""
+        extra = self.root / "eval" / "calibration.yaml"
+        return (self.dev_set, extra) if extra.exists() else (self.dev_set,)
+
 
 EXPECTS = ("answer", "referral", "crisis")
 
