@@ -8,6 +8,7 @@ are searched as usual; the answer is the same either way (tests/test_triage.py c
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -95,7 +96,8 @@ def _chars(items) -> set[str] | None:
     return chars
 
 
-def _keys(regex: str) -> set[str] | None:
+@functools.cache  # a pattern sits in several sets (its category's, the triggers', the first pass'): parse it once
+def _keys(regex: str) -> frozenset[str] | None:
     """The word starts at which `regex` can match in folded text, or None when they cannot be worked out."""
     if _sre_p is None or not regex.startswith(r"\b"):
         return None
@@ -109,7 +111,7 @@ def _keys(regex: str) -> set[str] | None:
     # anything; one that folded text never holds simply never matches, like the pattern itself).
     if not keys or not all(k and k[0].isascii() and k[0].isalnum() for k in keys):
         return None
-    return keys
+    return frozenset(keys)
 
 
 _Conjunction = tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]  # searched by its first; then the others
