@@ -1,10 +1,10 @@
 """`faqbot init DIR`: a clinic's own knowledge base, copied from the shipped one, and what to do next.
 
 The copy holds everything `faqbot check`, `faqbot serve` and `faqbot calibrate` read (sources, passages, bot.yaml,
-safety rules, fitted models, the dev question set). Left out: the sealed question sets (eval/sealed/, measured
-only by faqbot's own authors), the unanswered-question log and caches. Nothing is rewritten: bot.yaml keeps the
-shipped example values, and `init_report` lists the ones a clinic must replace, the commands to run next and
-the snippet that puts the chat on the clinic's site.
+safety rules, fitted models, the dev, test and calibration question sets). Left out: the sealed question sets
+(eval/sealed/, measured only by faqbot's own authors), the unanswered-question log and caches. Nothing is
+rewritten: bot.yaml keeps the shipped example values, and `init_report` lists the ones a clinic must replace,
+the commands to run next and the snippet that puts the chat on the clinic's site.
 """
 
 from __future__ import annotations
