@@ -50,6 +50,10 @@ def test_extra_passages_are_close_in_score_and_distinct(bot):
     "how do i reset my router",
     "is the gym open tomorrow",
     "how do i change my password",
+    *(pytest.param(q, marks=pytest.mark.xfail(strict=True, reason="known false alarm: the triage classifier reads "
+                                              "an off-topic question with 'tonight' or 'right now' as a crisis "
+                                              "(README)"))
+      for q in ("what movies are playing near me tonight", "what time is it in london right now")),
 ])
 def test_out_of_scope_questions_are_referred_not_guessed(bot, question):
     reply = bot.ask(question)
@@ -85,7 +89,7 @@ def test_a_long_message_gets_its_question_answered(bot):
 
 
 @pytest.mark.xfail(strict=True, reason="known false alarm: the triage classifier reads a window of calm context "
-                   "sentences as a crisis (0.31 against its 0.25 threshold; README)")
+                   "sentences as a crisis (0.34 against its 0.26 threshold; README)")
 def test_calm_context_before_a_question_is_not_a_crisis(bot):
     story = "I have been reading the clinic's website and the leaflet from the front desk this week. "
     assert bot.ask(story * 25 + "What are the side effects of ketamine?").kind == "answer"

@@ -83,9 +83,14 @@ def load_corpus(base: Path, with_passages: bool = True) -> list[Example]:
         problems += r.problems
     if problems:
         raise KnowledgeError(problems)
-    if with_passages:  # the curated questions are ordinary questions by construction
+    if with_passages:
+        # The curated questions are ordinary questions, except those the corpus labels (a warning passage keeps
+        # "is self-prescribing ok" as a fallback, but LABELS.md refers it): they are fitted with their labels
+        # and stay out of the answerable-question budget.
+        labelled = {normalize(e.text) for e in out if e.labels}
         kb = load_knowledge(base, abstention=False, triage=False)
-        out += [Example(q, frozenset(), "en", "passages") for p in kb.passages for q in p.questions]
+        out += [Example(q, frozenset(), "en", "passages") for p in kb.passages for q in p.questions
+                if normalize(q) not in labelled]
     return out
 
 
