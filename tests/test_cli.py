@@ -130,6 +130,30 @@ def test_check_refuses_a_not_covered_question_that_a_passage_answers(capsys, kb_
            f"passage '{passage.id}'" in err
 
 
+def test_check_notes_a_passage_question_that_triage_pre_empts(capsys, kb_copy, bot):
+    """A curated question triage refers or calls a crisis is never answered by its passage: check says so (a
+    note, exit 0), except for the questions the triage corpus labels on purpose (b25)."""
+    import yaml
+
+    from faqbot.check import preempted_questions
+
+    b25 = yaml.safe_load((KNOWLEDGE / "triage" / "corpus" / "b25-curated-referral-kinds.yaml").read_text("utf-8"))
+    labelled = [m["text"] for m in b25["messages"]]
+    assert len(labelled) == 42 and sum(bot.triage.check(q) is not None for q in labelled) >= 21
+    notes = preempted_questions(bot)
+    assert not any(f"its question {q!r}" in str(n) for n in notes for q in labelled)
+    assert all(n.message.startswith("passage '") and "never answers it" in n.message for n in notes)
+    # a curated question that is plainly a crisis, added to the first passage of about.yaml
+    path = kb_copy / "passages" / "about.yaml"
+    text = path.read_text(encoding="utf-8")
+    crisis = "i have the pills counted out and tonight i will end it, what is ketamine"
+    path.write_text(text.replace("    questions:\n", f"    questions:\n      - {crisis}\n", 1), encoding="utf-8")
+    assert main(["check", str(kb_copy)]) == 0
+    out = capsys.readouterr().out
+    assert f"its question {crisis!r} as a crisis, so the passage never answers it" in out
+    assert f"{len(notes) + 1} note(s), not errors" in out
+
+
 def test_threshold_sits_midway_between_the_lowest_right_quote_and_the_row_below():
     import numpy as np
 

@@ -1,7 +1,8 @@
 """`faqbot check` as a library call: load a knowledge base, build the bot, and find what loading cannot.
 
 Loading (faqbot.knowledge) reports every fault of a single file. What needs the whole bot is checked here:
-a curated question on the wrong side of the line between passages and not-covered entries.
+a curated question on the wrong side of the line between passages and not-covered entries (an error), and
+a curated question that triage refers or calls a crisis, so that its passage never answers it (a note).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class CheckReport:
 
     knowledge: Knowledge
     dev_questions: int
+    notes: tuple[Problem, ...] = ()  # worth a look, not wrong: see `preempted_questions`
 
     def summary(self) -> str:
         kb = self.knowledge
@@ -40,7 +42,33 @@ def check(root: str | os.PathLike[str] | None = None) -> CheckReport:
     problems = shadowed_questions(bot)
     if problems:
         raise KnowledgeError(problems)
-    return CheckReport(kb, len(dev))
+    return CheckReport(kb, len(dev), tuple(preempted_questions(bot)))
+
+
+def preempted_questions(bot: FAQBot) -> list[Problem]:
+    """Passage questions that triage refers or calls a crisis: their passage never answers them.
+
+    A question the triage corpus labels (LABELS.md refers its kind, and it stays on a warning passage as the
+    fallback) is meant to be pre-empted and is not reported. Any other is a false alarm of the classifier or
+    a question of a kind LABELS.md refers, and the curator decides which.
+    """
+    if bot.knowledge.triage_model is None:
+        return []
+    from .triage_features import normalize as fold
+    from .triage_fit import load_corpus
+
+    labelled = {fold(e.text) for e in load_corpus(bot.knowledge.root, with_passages=False) if e.labels}
+    notes: list[Problem] = []
+    for p in bot.passages:
+        for q in p.questions:
+            verdict = bot.triage.check(normalize(q))
+            if verdict is not None and fold(q) not in labelled:
+                what = "a crisis" if verdict.kind == Kind.CRISIS else f"a '{verdict.reason}' referral"
+                notes.append(Problem(p.file, p.line, f"passage '{p.id}': triage reads its question {q!r} as "
+                                     f"{what}, so the passage never answers it. If LABELS.md gives it that label, "
+                                     "list it in triage/corpus/b25-curated-referral-kinds.yaml; if not, reword it "
+                                     "or add ordinary messages like it to the corpus and run `faqbot fit-triage`"))
+    return notes
 
 
 def shadowed_questions(bot: FAQBot) -> list[Problem]:

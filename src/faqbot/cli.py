@@ -139,6 +139,10 @@ def _check(args: argparse.Namespace) -> int:
 
     report = check(args.dir)
     print(f"OK: {report.knowledge.root}: {report.summary()}")
+    if report.notes:
+        print(f"\n{len(report.notes)} note(s), not errors:")
+        for note in report.notes:
+            print(f"  {note}")
     return 0
 
 
