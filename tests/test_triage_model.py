@@ -110,3 +110,23 @@ def test_held_out_predictions_never_come_from_a_model_that_saw_the_message():
     probs = out_of_batch(examples)["crisis"]
     assert probs[:6].mean() > probs[6:12].mean()  # learnt from batch b, applied to batch a
     assert probs[-2] < 0.5  # a word no other batch uses teaches nothing about its own message
+
+
+def test_the_crisis_threshold_is_that_of_the_messages_language(bot):
+    """Each language with enough crisis messages has its own threshold, set for the same recall; a message
+    whose language the head is sure of is judged by it, an English one by English's."""
+    from dataclasses import replace
+
+    from faqbot.triage import Triage
+
+    model = bot.triage.model
+    assert set(model.crisis_thresholds) == set(model.languages)
+    assert all(0 < t < 1 for t in model.crisis_thresholds.values())
+    assert len(set(model.crisis_thresholds.values())) > 1  # not one threshold copied ten times
+    assert all(t <= model.thresholds["crisis"] for t in model.crisis_thresholds.values())  # never less sensitive
+    question = "¿La ketamina tiene efectos secundarios?"
+    assert (bot.triage.assess(question).kind, bot.triage.assess(question).language) == ("none", "es")
+    eager = replace(model, crisis_thresholds={**model.crisis_thresholds, "es": 0.0})
+    triage = Triage(bot.knowledge.safety, eager, "en")
+    assert triage.assess(question).kind == "crisis"
+    assert triage.assess("What is ketamine used for?").kind == "none"

@@ -210,6 +210,11 @@ def _fit_triage(args: argparse.Namespace) -> int:
     for label, f in result.per_label.items():
         print(f"  {label:16} recall {f['recall']:.3f}  false positives {f['false_positive_rate']:.3f}  "
               f"threshold {f['threshold']:.3f}  (n={int(f['support'])})")
+    if result.crisis_by_language:
+        print("Crisis, per language (its own threshold with enough crisis messages, at most the overall one):")
+        for lang, f in result.crisis_by_language.items():
+            print(f"  {lang:16} recall {f['recall']:.3f}  false positives {f['false_positive_rate']:.3f}  "
+                  f"threshold {f['threshold']:.3f}  (n={int(f['support'])})")
     print(f"Written to {result.path}." if not args.dry_run else "Dry run: nothing written.")
     return 0
 

@@ -108,7 +108,12 @@ class Triage:
         if rule is not None and rule.kind == "crisis":
             return Verdict("crisis", "crisis", language=language)
         t = self.model.thresholds
-        if scores.probs.get("crisis", 0.0) >= t.get("crisis", 1.0):
+        # The crisis threshold of the message's language when the language head is sure of it, else the overall
+        # one: each is set for the same out-of-fold recall (faqbot.triage_fit).
+        crisis_at = t.get("crisis", 1.0)
+        if scores.language_p >= LANGUAGE_SURE:
+            crisis_at = self.model.crisis_thresholds.get(scores.language, crisis_at)
+        if scores.probs.get("crisis", 0.0) >= crisis_at:
             return Verdict("crisis", "crisis", language=language)
         if rule is not None:
             return Verdict(rule.kind, rule.reason, rule.label, language)

@@ -21,7 +21,7 @@ from .triage_features import BITS, buckets, normalize, vectorize
 
 MODEL = "fitted/triage.npz"
 CORPUS = "triage/corpus"
-FORMAT = 2  # 2: weights as int16 with a scale per output (1: float16)
+FORMAT = 3  # 3: a crisis threshold per language; 2: weights as int16 with a scale per output (1: float16)
 LONG = 160  # characters: a longer message is also scored sentence by sentence, so one line is not diluted
 WINDOW = 400  # characters: a message longer than this is scored only in windows of sentences up to this long
 # Sentence ends only: splitting at "and" or "but" too left fragments ("and I have many questions") that the
@@ -43,6 +43,7 @@ class TriageModel:
     labels: tuple[str, ...]
     languages: tuple[str, ...]
     thresholds: dict[str, float]
+    crisis_thresholds: dict[str, float]  # per language (faqbot.triage_fit.MIN_LANGUAGE_CRISES)
     weights: np.ndarray  # buckets x (labels + languages), int16: each column times its `scale` is the weight
     # (see `quantize`). float32 would double the file and the cold start's load; float16 rows cost 5 µs a
     # message to widen, int16 ones a fifth of that, at a logit error below 0.001.
@@ -125,6 +126,8 @@ def load_triage_model(base: Path, problems: list[Problem]) -> TriageModel | None
             model = TriageModel(
                 labels=tuple(str(x) for x in data["labels"]), languages=tuple(str(x) for x in data["languages"]),
                 thresholds=dict(zip((str(x) for x in data["labels"]), data["thresholds"].tolist(), strict=True)),
+                crisis_thresholds=dict(zip((str(x) for x in data["languages"]), data["crisis_thresholds"].tolist(),
+                                           strict=True)),
                 weights=data["weights"], scale=data["scale"].astype(np.float32),
                 bias=data["bias"].astype(np.float32),
                 idf=data["idf"].astype(np.float32), corpus_sha256=str(data["corpus_sha256"]))
