@@ -90,8 +90,7 @@ def shipped(report: Report, rounds: int) -> dict[str, Any]:
         bm_ns += _time_each(bm25.get_scores, tokens)
     ask, bm = summarize(ask_ns), summarize(bm_ns)
     normalized = [normalize(q) for q in questions]
-    triage = getattr(bot.triage, "assess", None) or bot.triage.check
-    stages = {"triage": (triage, normalized), "retrieve": (bot.retrieve, normalized),
+    stages = {"triage": (bot.triage.assess, normalized), "retrieve": (bot.retrieve, normalized),
               "decide (both, and the gates)": (bot.decide, normalized)}
     stage_us = {k: summarize(_time_each(fn, args))["median"] for k, (fn, args) in stages.items()}
     ratio = ask["median"] / bm["median"]

@@ -7,11 +7,13 @@ corpus is refused, the reply's language, long messages read sentence by sentence
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from faqbot import FAQBot, KnowledgeError, load_knowledge
+from faqbot.triage import Triage
 from faqbot.triage_fit import LABELS, fit_triage, load_corpus
 from faqbot.triage_model import MODEL
 
@@ -115,10 +117,6 @@ def test_held_out_predictions_never_come_from_a_model_that_saw_the_message():
 def test_the_crisis_threshold_is_that_of_the_messages_language(bot):
     """Each language with enough crisis messages has its own threshold, set for the same recall; a message
     whose language the head is sure of is judged by it, an English one by English's."""
-    from dataclasses import replace
-
-    from faqbot.triage import Triage
-
     model = bot.triage.model
     assert set(model.crisis_thresholds) == set(model.languages)
     assert all(0 < t < 1 for t in model.crisis_thresholds.values())

@@ -158,13 +158,18 @@ def test_openapi_and_docs(http: httpx.Client) -> None:
 # ------------------------------------------------------------------ headers, CORS, routes
 
 
-@pytest.mark.parametrize("path", ["/", "/api/health", "/gradio.js", "/config", "/docs", "/no/such/page"])
-def test_security_headers_on_every_response(http: httpx.Client, path: str) -> None:
-    r = http.get(path)
+def assert_chat_headers(r: httpx.Response) -> None:
+    """The security headers every response carries: framing only by the allowed sites, no sniffing, no referrer."""
     assert r.headers["content-security-policy"] == f"frame-ancestors 'self' {ALLOWED}"
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["referrer-policy"] == "no-referrer"
     assert "server" not in r.headers
+
+
+@pytest.mark.parametrize("path", ["/", "/api/health", "/gradio.js", "/config", "/docs", "/no/such/page"])
+def test_security_headers_on_every_response(http: httpx.Client, path: str) -> None:
+    r = http.get(path)
+    assert_chat_headers(r)
     assert "x-frame-options" not in r.headers  # frame-ancestors decides
 
 
@@ -371,11 +376,7 @@ def test_source_page_serves_only_known_ids(http: httpx.Client, kb_bot: FAQBot) -
 def test_source_page_has_the_chat_headers(http: httpx.Client, kb_bot: FAQBot) -> None:
     p = kb_bot.passages[0]
     for path in [f"/source/{p.source}?passage={p.id}", "/source/nope", "/docs-assets/swagger-ui-bundle.js"]:
-        r = http.get(path)
-        assert r.headers["content-security-policy"] == f"frame-ancestors 'self' {ALLOWED}"
-        assert r.headers["x-content-type-options"] == "nosniff"
-        assert r.headers["referrer-policy"] == "no-referrer"
-        assert "server" not in r.headers
+        assert_chat_headers(http.get(path))
 
 
 def test_source_page_escapes_the_source_and_marks_the_span(kb_bot: FAQBot) -> None:

@@ -16,6 +16,8 @@ from .knowledge import load_knowledge
 from .questionset import load_question_set
 from .records import Kind, Knowledge
 from .text import normalize
+from .triage_features import normalize as triage_text
+from .triage_fit import labelled_texts, load_corpus
 
 
 @dataclass(frozen=True)
@@ -54,15 +56,12 @@ def preempted_questions(bot: FAQBot) -> list[Problem]:
     """
     if bot.knowledge.triage_model is None:
         return []
-    from .triage_features import normalize as fold
-    from .triage_fit import load_corpus
-
-    labelled = {fold(e.text) for e in load_corpus(bot.knowledge.root, with_passages=False) if e.labels}
+    labelled = labelled_texts(load_corpus(bot.knowledge.root, with_passages=False))
     notes: list[Problem] = []
     for p in bot.passages:
         for q in p.questions:
             verdict = bot.triage.check(normalize(q))
-            if verdict is not None and fold(q) not in labelled:
+            if verdict is not None and triage_text(q) not in labelled:
                 what = "a crisis" if verdict.kind == Kind.CRISIS else f"a '{verdict.reason}' referral"
                 notes.append(Problem(p.file, p.line, f"passage '{p.id}': triage reads its question {q!r} as "
                                      f"{what}, so the passage never answers it. If LABELS.md gives it that label, "

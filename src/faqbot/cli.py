@@ -206,14 +206,15 @@ def _fit_triage(args: argparse.Namespace) -> int:
 
     result = fit_triage(args.dir, write=not args.dry_run)
     print(f"Fitted on {result.examples} messages from {result.batches} batches (and the curated questions).")
-    print("Out-of-fold figures (5-fold cross-validation over the corpus; thresholds set for recall):")
-    for label, f in result.per_label.items():
-        print(f"  {label:16} recall {f['recall']:.3f}  false positives {f['false_positive_rate']:.3f}  "
-              f"threshold {f['threshold']:.3f}  (n={int(f['support'])})")
+    rows = [("Out-of-fold figures (5-fold cross-validation over the corpus; thresholds set for recall):",
+             result.per_label)]
     if result.crisis_by_language:
-        print("Crisis, per language (its own threshold with enough crisis messages, at most the overall one):")
-        for lang, f in result.crisis_by_language.items():
-            print(f"  {lang:16} recall {f['recall']:.3f}  false positives {f['false_positive_rate']:.3f}  "
+        rows.append(("Crisis, per language (its own threshold with enough crisis messages, at most the overall "
+                     "one):", result.crisis_by_language))
+    for title, figures in rows:
+        print(title)
+        for name, f in figures.items():
+            print(f"  {name:16} recall {f['recall']:.3f}  false positives {f['false_positive_rate']:.3f}  "
                   f"threshold {f['threshold']:.3f}  (n={int(f['support'])})")
     print(f"Written to {result.path}." if not args.dry_run else "Dry run: nothing written.")
     return 0

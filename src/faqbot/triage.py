@@ -104,15 +104,14 @@ class Triage:
             return rule or Verdict("none", "", language=self.default_language)
         # An idiom the rules know never counts: the classifier then reads the message without it.
         scores = self.model.score(folded if blanked else text)
-        language = scores.language if scores.language_p >= LANGUAGE_SURE else self.default_language
+        sure = scores.language_p >= LANGUAGE_SURE
+        language = scores.language if sure else self.default_language
         if rule is not None and rule.kind == "crisis":
             return Verdict("crisis", "crisis", language=language)
         t = self.model.thresholds
         # The crisis threshold of the message's language when the language head is sure of it, else the overall
-        # one: each is set for the same out-of-fold recall (faqbot.triage_fit).
-        crisis_at = t.get("crisis", 1.0)
-        if scores.language_p >= LANGUAGE_SURE:
-            crisis_at = self.model.crisis_thresholds.get(scores.language, crisis_at)
+        # one (not the default language's): each is set for the same out-of-fold recall (faqbot.triage_fit).
+        crisis_at = self.model.crisis_thresholds.get(language, t["crisis"]) if sure else t["crisis"]
         if scores.probs.get("crisis", 0.0) >= crisis_at:
             return Verdict("crisis", "crisis", language=language)
         if rule is not None:

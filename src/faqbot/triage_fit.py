@@ -62,6 +62,16 @@ class FitReport:
     crisis_by_language: dict[str, dict[str, float]] | None = None  # the same figures per language, for crisis
 
 
+def labelled_texts(examples: list[Example]) -> frozenset[str]:
+    """The texts the corpus gives a label, normalised as triage reads them.
+
+    The curated questions are ordinary questions, except those listed here (a warning passage keeps "is
+    self-prescribing ok" as a fallback, but LABELS.md refers it): they are fitted with their labels, stay out
+    of the answerable-question budget, and `faqbot check` expects triage to pre-empt them.
+    """
+    return frozenset(normalize(e.text) for e in examples if e.labels)
+
+
 def load_corpus(base: Path, with_passages: bool = True) -> list[Example]:
     """Every labelled message of triage/corpus/*.yaml; problems (unknown labels, bad entries) at their line."""
     problems: list[Problem] = []
@@ -91,10 +101,7 @@ def load_corpus(base: Path, with_passages: bool = True) -> list[Example]:
     if problems:
         raise KnowledgeError(problems)
     if with_passages:
-        # The curated questions are ordinary questions, except those the corpus labels (a warning passage keeps
-        # "is self-prescribing ok" as a fallback, but LABELS.md refers it): they are fitted with their labels
-        # and stay out of the answerable-question budget.
-        labelled = {normalize(e.text) for e in out if e.labels}
+        labelled = labelled_texts(out)
         kb = load_knowledge(base, abstention=False, triage=False)
         out += [Example(q, frozenset(), "en", "passages") for p in kb.passages for q in p.questions
                 if normalize(q) not in labelled]
