@@ -14,8 +14,11 @@ from faqbot.text import normalize
 
 def _docs(bot):
     """The bot's documents: each passage (quote and questions), then each not-covered entry's questions."""
-    docs = [bot.analyzer.analyze_all([normalize(p.text), *map(normalize, p.questions)]) for p in bot.passages]
-    docs += [bot.analyzer.analyze_all(map(normalize, n.questions)) for n in bot.knowledge.not_covered]
+    def terms(texts):
+        return [t for text in texts for t in bot.analyzer.analyze(normalize(text))]
+
+    docs = [terms([p.text, *p.questions]) for p in bot.passages]
+    docs += [terms(n.questions) for n in bot.knowledge.not_covered]
     assert docs == bot.corpus.tokens()
     return docs
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from functools import lru_cache
 
 # Typographic punctuation that NFKC leaves alone but people type interchangeably.
@@ -110,10 +109,6 @@ class Analyzer:
     def group_of(self, term: str) -> str | None:
         """The synonym-group term that `term` adds, if it is in a group."""
         return self._groups.get(term)
-
-    def analyze_all(self, texts: Iterable[str]) -> list[str]:
-        """Terms of several texts run together, as one BM25 document."""
-        return [term for text in texts for term in self.analyze(text)]
 
 
 def english_stemmer():
