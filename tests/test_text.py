@@ -6,7 +6,7 @@ import random
 import unicodedata
 
 import faqbot.text as T
-from faqbot.triage import fold
+from faqbot.text import fold
 
 
 def _normalize_general(text: str) -> str:
@@ -37,15 +37,15 @@ def test_ascii_fold_equals_the_general_path():
 
 
 def _strip_apostrophes(text: str) -> str:
-    import faqbot.triage as tr
+    import faqbot.text as tx
 
-    return tr._APOSTROPHES.sub("", text)
+    return tx._APOSTROPHES.sub("", text)
 
 
 def _non_word_to_space(text: str) -> str:
-    import faqbot.triage as tr
+    import faqbot.text as tx
 
-    return tr._NON_WORD.sub(" ", text)
+    return tx._NON_ASCII_WORD.sub(" ", text)
 
 
 def test_contractions_typed_without_an_apostrophe_are_stop_words_too():

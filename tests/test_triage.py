@@ -13,7 +13,8 @@ import pytest
 import yaml
 from conftest import FIXTURES
 
-from faqbot.triage import Triage, fold
+from faqbot.text import fold
+from faqbot.triage import Triage
 
 CASES = yaml.safe_load((FIXTURES / "triage_cases.yaml").read_text(encoding="utf-8"))
 CATEGORIES = sorted(CASES["referrals"])

@@ -15,9 +15,8 @@ from pathlib import Path
 
 from .errors import Problem
 from .records import ExcludedPhrase, Passage, Topic
+from .text import fold
 from .yamlfile import Reader, line_of, read_yaml
-
-_NON_WORD = re.compile(r"[^\w]+")
 
 
 @dataclass(frozen=True)
@@ -26,11 +25,6 @@ class Curation:
     excluded_phrases: tuple[ExcludedPhrase, ...] = ()
     warning_topics: frozenset[str] = frozenset()
     lure_patterns: tuple[re.Pattern[str], ...] = ()
-
-
-def fold_question(text: str) -> str:
-    """A question as lure patterns read it: lowercase, apostrophes dropped, punctuation as single spaces."""
-    return " " + _NON_WORD.sub(" ", text.lower().replace("'", "").replace("’", "")).strip() + " "
 
 
 def load_curation(base: Path, problems: list[Problem]) -> Curation:
@@ -90,7 +84,7 @@ def check_passages(curation: Curation, passages: list[Passage]) -> list[Problem]
         if warns(p) or p.warn_with:
             continue
         for q in p.questions:
-            folded = fold_question(q)
+            folded = fold(q)
             hit = next((m for rx in curation.lure_patterns if (m := rx.search(folded))), None)
             if hit is not None:
                 problems.append(Problem(p.file, p.line, f"passage '{p.id}': question {q!r} has recreational or "

@@ -51,6 +51,26 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
+_APOSTROPHES = re.compile(r"['’`´]")
+_NON_ASCII_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lowercase ASCII words separated by single spaces, padded: what triage's patterns (safety.yaml) and the
+    curation's lure patterns (curation.yaml) are written against.
+
+    Accents and apostrophes are removed ("Don’t", "dont" and "don't" all become "dont"; "aquí" becomes
+    "aqui") and every other character becomes a word break.
+    """
+    text = text.lower()
+    if text.isascii():
+        text = text.replace("'", "").replace("`", "")
+    else:
+        text = unicodedata.normalize("NFKD", text)
+        text = _APOSTROPHES.sub("", "".join(c for c in text if not unicodedata.combining(c)))
+    return " " + _NON_ASCII_WORD.sub(" ", text).strip() + " "
+
+
 # Function words only: content words such as "long", "many", "often" or "safe" carry meaning in
 # patients' questions ("how long", "how many") and stay in.
 STOP_WORDS = frozenset(

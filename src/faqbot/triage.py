@@ -17,30 +17,12 @@ A knowledge base without a fitted model runs on the rules alone.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from .prefilter import PatternSet
 from .records import Pattern, SafetyRules
+from .text import fold
 from .triage_model import TriageModel
-
-_APOSTROPHES = re.compile(r"['’`´]")
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-
-def fold(text: str) -> str:
-    """Lowercase ASCII words separated by single spaces: what triage patterns are written against.
-
-    Accents and apostrophes are removed ("Don’t", "dont" and "don't" all become "dont"; "aquí" becomes
-    "aqui") and every other character becomes a word break.
-    """
-    text = text.lower()
-    if text.isascii():
-        text = text.replace("'", "").replace("`", "")
-    else:
-        text = unicodedata.normalize("NFKD", text)
-        text = _APOSTROPHES.sub("", "".join(c for c in text if not unicodedata.combining(c)))
-    return " " + _NON_WORD.sub(" ", text).strip() + " "
 
 
 @dataclass(frozen=True)
