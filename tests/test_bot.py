@@ -89,7 +89,7 @@ def test_a_long_message_gets_its_question_answered(bot):
 
 
 @pytest.mark.xfail(strict=True, reason="known false alarm: the triage classifier reads a window of calm context "
-                   "sentences as a crisis (0.34 against its 0.26 threshold; README)")
+                   "sentences as a crisis (0.35 against its 0.24 threshold; README)")
 def test_calm_context_before_a_question_is_not_a_crisis(bot):
     story = "I have been reading the clinic's website and the leaflet from the front desk this week. "
     assert bot.ask(story * 25 + "What are the side effects of ketamine?").kind == "answer"

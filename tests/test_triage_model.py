@@ -118,13 +118,37 @@ def test_the_crisis_threshold_is_that_of_the_messages_language(bot):
     """Each language with enough crisis messages has its own threshold, set for the same recall; a message
     whose language the head is sure of is judged by it, an English one by English's."""
     model = bot.triage.model
-    assert set(model.crisis_thresholds) == set(model.languages)
-    assert all(0 < t < 1 for t in model.crisis_thresholds.values())
-    assert len(set(model.crisis_thresholds.values())) > 1  # not one threshold copied ten times
-    assert all(t <= model.thresholds["crisis"] for t in model.crisis_thresholds.values())  # never less sensitive
+    assert set(model.language_thresholds) == set(model.languages)
+    crisis = {lang: t["crisis"] for lang, t in model.language_thresholds.items()}
+    assert all(0 < t < 1 for t in crisis.values())
+    assert len(set(crisis.values())) > 1  # not one threshold copied ten times
+    assert all(t <= model.thresholds["crisis"] for t in crisis.values())  # never less sensitive
     question = "¿La ketamina tiene efectos secundarios?"
     assert (bot.triage.assess(question).kind, bot.triage.assess(question).language) == ("none", "es")
-    eager = replace(model, crisis_thresholds={**model.crisis_thresholds, "es": 0.0})
+    eager = replace(model, language_thresholds={**model.language_thresholds,
+                                                "es": {**model.language_thresholds["es"], "crisis": 0.0}})
     triage = Triage(bot.knowledge.safety, eager, "en")
     assert triage.assess(question).kind == "crisis"
     assert triage.assess("What is ketamine used for?").kind == "none"
+    assert model.threshold("crisis", None) == model.thresholds["crisis"]  # an unsure language: the overall one
+
+
+def test_each_referral_category_has_a_threshold_per_language(bot):
+    """A referral category's threshold in a language with enough of its messages is set for the category's
+    overall recall, never less sensitive than the overall one; a message is judged by its language's."""
+    model = bot.triage.model
+    referral = [label for label in model.labels if label != "crisis"]
+    for label in referral:
+        per_language = [model.language_thresholds[lang][label] for lang in model.languages]
+        assert all(0 < t <= model.thresholds[label] for t in per_language), label
+    # Some category, in some language with fewer examples than English, is lowered to reach the same recall.
+    assert any(model.language_thresholds[lang][label] < model.thresholds[label]
+               for lang in model.languages for label in referral)
+    question = "Quels sont les effets secondaires de la kétamine ?"
+    verdict = bot.triage.assess(question)
+    assert (verdict.kind, verdict.language) == ("none", "fr")
+    eager = replace(model, language_thresholds={**model.language_thresholds,
+                                                "fr": {**model.language_thresholds["fr"], "driving": 1e-6}})
+    triage = Triage(bot.knowledge.safety, eager, "en")
+    assert (triage.assess(question).kind, triage.assess(question).reason) == ("referral", "driving")
+    assert triage.assess("What are the side effects of ketamine?").kind == "none"  # English: its own thresholds

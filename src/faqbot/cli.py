@@ -208,9 +208,10 @@ def _fit_triage(args: argparse.Namespace) -> int:
     print(f"Fitted on {result.examples} messages from {result.batches} batches (and the curated questions).")
     rows = [("Out-of-fold figures (5-fold cross-validation over the corpus; thresholds set for recall):",
              result.per_label)]
-    if result.crisis_by_language:
-        rows.append(("Crisis, per language (its own threshold with enough crisis messages, at most the overall "
-                     "one):", result.crisis_by_language))
+    if result.by_language:
+        for label in ("crisis", *(k for k in result.per_label if k != "crisis")):
+            rows.append((f"{label}, per language (its own threshold with enough of its messages, at most the "
+                         "overall one):", {lang: f[label] for lang, f in result.by_language.items()}))
     for title, figures in rows:
         print(title)
         for name, f in figures.items():

@@ -90,16 +90,18 @@ class Triage:
         language = scores.language if sure else self.default_language
         if rule is not None and rule.kind == "crisis":
             return Verdict("crisis", "crisis", language=language)
-        t = self.model.thresholds
-        # The crisis threshold of the message's language when the language head is sure of it, else the overall
-        # one (not the default language's): each is set for the same out-of-fold recall (faqbot.triage_fit).
-        crisis_at = self.model.crisis_thresholds.get(language, t["crisis"]) if sure else t["crisis"]
-        if scores.probs.get("crisis", 0.0) >= crisis_at:
+        # The thresholds of the message's language when the language head is sure of it, else the overall ones
+        # (not the default language's): each is set for the same out-of-fold recall (faqbot.triage_fit).
+        at = self.model.threshold
+        known = language if sure else None
+        if scores.probs.get("crisis", 0.0) >= at("crisis", known):
             return Verdict("crisis", "crisis", language=language)
         if rule is not None:
             return Verdict(rule.kind, rule.reason, rule.label, language)
-        best = max(((p / t[label], label) for label, p in scores.probs.items()
-                    if label != "crisis" and label in self._labels and p >= t[label]), default=None)
+        best: tuple[float, str] | None = None
+        for label, p in scores.probs.items():  # the most certain category wins
+            if label != "crisis" and label in self._labels and p >= (t := at(label, known)):
+                best = max(best or (0.0, ""), (p / t, label))
         if best is not None:
             return Verdict("referral", best[1], self._labels[best[1]], language)
         return Verdict("none", "", language=language)

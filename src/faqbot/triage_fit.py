@@ -36,6 +36,7 @@ REFERRAL_RECALL = 0.80
 # fold, and eval/dev.yaml's answerable ones): set on recall alone, the categories together referred a quarter of
 # dev's answerable questions ("for how many years have surgeons used ketamine" as prescribing).
 ANSWERABLE_BUDGET = 0.005
+ANSWERABLE_LANGUAGE = "en"  # the curated questions' and dev's (Example.language of both)
 MIN_LANGUAGE_EXAMPLES = 20
 # A language with at least this many crisis messages gets its own crisis threshold, set for CRISIS_RECALL out of
 # fold in that language alone, but never above the overall one: one threshold for all let Chinese crises through
@@ -43,6 +44,10 @@ MIN_LANGUAGE_EXAMPLES = 20
 # halve false crises in Spanish, 0.100 -> 0.056, at the cost of recall in English and Spanish, where the sealed
 # sets now sit just above the 0.98 goal.)
 MIN_LANGUAGE_CRISES = 100
+# Likewise a referral category, in a language with at least this many of its messages, gets its own threshold,
+# set for the category's overall out-of-fold recall, never above the overall threshold: one threshold for all
+# referred fewer messages in the languages with fewer examples (see knowledge/triage/README.md).
+MIN_LANGUAGE_REFERRALS = 40
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,8 @@ class FitReport:
     batches: int
     per_label: dict[str, dict[str, float]]  # out-of-batch recall, false-positive rate, threshold, support
     path: Path
-    crisis_by_language: dict[str, dict[str, float]] | None = None  # the same figures per language, for crisis
+    # the same figures per language and label (crisis first), out of fold
+    by_language: dict[str, dict[str, dict[str, float]]] | None = None
 
 
 def labelled_texts(examples: list[Example]) -> frozenset[str]:
@@ -103,7 +109,7 @@ def load_corpus(base: Path, with_passages: bool = True) -> list[Example]:
     if with_passages:
         labelled = labelled_texts(out)
         kb = load_knowledge(base, abstention=False, triage=False)
-        out += [Example(q, frozenset(), "en", "passages") for p in kb.passages for q in p.questions
+        out += [Example(q, frozenset(), ANSWERABLE_LANGUAGE, "passages") for p in kb.passages for q in p.questions
                 if normalize(q) not in labelled]
     return out
 
@@ -203,12 +209,14 @@ def fit_triage(root: str | os.PathLike[str] | None = None, write: bool = True,
     for j, label in enumerate(LABELS):
         y = np.array([label in e.labels for e in examples], dtype=int)
         weights[:, j], bias[j] = _binary(x, y)
+    floors: dict[str, float] = {}  # per referral category: the lowest threshold within the answerable budget
     if cross_validate:
         answerable = _answerable_probs(base, examples, probs, idf, weights, bias)
         for label in LABELS[1:]:
             p = np.sort(answerable[label])
             if len(p):
-                floor = float(p[min(int(np.ceil((1 - ANSWERABLE_BUDGET) * len(p))), len(p) - 1)]) + 1e-6
+                floor = floors[label] = float(p[min(int(np.ceil((1 - ANSWERABLE_BUDGET) * len(p))), len(p) - 1)]) \
+                    + 1e-6
                 if floor > thresholds[label]:
                     thresholds[label] = min(floor, 0.95)
                     per_label[label]["threshold"] = thresholds[label]
@@ -217,7 +225,7 @@ def fit_triage(root: str | os.PathLike[str] | None = None, write: bool = True,
                     fp = float((probs[label][negative] >= thresholds[label]).mean())
                     per_label[label]["false_positive_rate"] = fp
     languages, lang_w, lang_b = _fit_languages(examples, x)
-    by_language = _crisis_by_language(examples, held, probs["crisis"], languages, thresholds["crisis"]) \
+    by_language = _by_language(examples, held, probs, languages, thresholds, per_label, floors) \
         if cross_validate else {}
     path = base / MODEL
     if write:
@@ -228,27 +236,41 @@ def fit_triage(root: str | os.PathLike[str] | None = None, write: bool = True,
         np.savez(
             path, format=np.int64(FORMAT), labels=np.array(LABELS), languages=np.array(languages),
             thresholds=np.array([thresholds[label] for label in LABELS]),
-            crisis_thresholds=np.array([by_language.get(lang, {}).get("threshold", thresholds["crisis"])
-                                        for lang in languages]),
+            language_thresholds=np.array([[by_language.get(lang, {}).get(label, {}).get("threshold", thresholds[label])
+                                           for label in LABELS] for lang in languages]),
             weights=quantized, scale=scale,
             bias=np.concatenate([bias, lang_b]).astype(np.float32), idf=idf.astype(np.float16),
             corpus_sha256=np.array(corpus_digest(base)))
     return FitReport(len(examples), len({e.batch for e in examples}), per_label, path, by_language)
 
 
-def _crisis_by_language(examples: list[Example], held: list[int], p: np.ndarray, languages: list[str],
-                        overall: float) -> dict[str, dict[str, float]]:
-    """Per language: the crisis threshold (its own with MIN_LANGUAGE_CRISES crises, at most the overall one) and
-    its out-of-fold recall and false-positive rate."""
-    out: dict[str, dict[str, float]] = {}
+def _by_language(examples: list[Example], held: list[int], probs: dict[str, np.ndarray], languages: list[str],
+                 overall: dict[str, float], per_label: dict[str, dict[str, float]], floors: dict[str, float]
+                 ) -> dict[str, dict[str, dict[str, float]]]:
+    """Per language and label: the threshold and its out-of-fold recall and false-positive rate.
+
+    A language has its own threshold for a label when it has enough of the label's messages (crisis:
+    MIN_LANGUAGE_CRISES, set for CRISIS_RECALL; a referral category: MIN_LANGUAGE_REFERRALS, set for the
+    category's overall recall), never above the overall one; otherwise the overall one. In the language of
+    the answerable questions (the curated ones and dev's) a referral threshold stays within their budget.
+    """
+    out: dict[str, dict[str, dict[str, float]]] = {}
     for lang in languages:
         idx = [i for i in held if examples[i].language == lang]
-        y = np.array(["crisis" in examples[i].labels for i in idx], dtype=int)
-        pl = p[idx]
-        t = min(_threshold(pl, y, CRISIS_RECALL), overall) if y.sum() >= MIN_LANGUAGE_CRISES else overall
-        out[lang] = {"threshold": t, "recall": float((pl[y == 1] >= t).mean()) if y.sum() else float("nan"),
-                     "false_positive_rate": float(((pl >= t) & (y == 0)).sum() / max(int((y == 0).sum()), 1)),
-                     "support": float(y.sum())}
+        out[lang] = {}
+        for label in LABELS:
+            y = np.array([label in examples[i].labels for i in idx], dtype=int)
+            p = probs[label][idx]
+            crisis = label == "crisis"
+            enough = y.sum() >= (MIN_LANGUAGE_CRISES if crisis else MIN_LANGUAGE_REFERRALS)
+            target = CRISIS_RECALL if crisis else per_label[label]["recall"]
+            t = min(_threshold(p, y, target), overall[label]) if enough else overall[label]
+            if lang == ANSWERABLE_LANGUAGE and label in floors:
+                t = max(t, min(floors[label], 0.95))
+            out[lang][label] = {
+                "threshold": t, "recall": float((p[y == 1] >= t).mean()) if y.sum() else float("nan"),
+                "false_positive_rate": float(((p >= t) & (y == 0)).sum() / max(int((y == 0).sum()), 1)),
+                "support": float(y.sum())}
     return out
 
 
@@ -269,7 +291,7 @@ def _answerable_probs(base: Path, examples: list[Example], probs: dict[str, np.n
         kb = load_knowledge(base, abstention=False, triage=False)
         questions = [q.question for q in load_question_set(dev, kb) if q.expect == "answer"]
         if questions:
-            xd, _ = features([Example(q, frozenset(), "en", "dev") for q in questions], idf)
+            xd, _ = features([Example(q, frozenset(), ANSWERABLE_LANGUAGE, "dev") for q in questions], idf)
             z = xd @ weights + bias
             for j, label in enumerate(LABELS):
                 out[label] = np.concatenate([out[label], 1 / (1 + np.exp(-z[:, j]))])

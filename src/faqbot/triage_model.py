@@ -21,7 +21,8 @@ from .triage_features import BITS, buckets, normalize, vectorize
 
 MODEL = "fitted/triage.npz"
 CORPUS = "triage/corpus"
-FORMAT = 3  # 3: a crisis threshold per language; 2: weights as int16 with a scale per output (1: float16)
+# 4: every label's threshold per language; 3: crisis's only; 2: weights as int16 with a scale per output; 1: float16
+FORMAT = 4
 LONG = 160  # characters: a longer message is also scored sentence by sentence, so one line is not diluted
 WINDOW = 400  # characters: a message longer than this is scored only in windows of sentences up to this long
 # Sentence ends only: splitting at "and" or "but" too left fragments ("and I have many questions") that the
@@ -42,8 +43,9 @@ class Scores:
 class TriageModel:
     labels: tuple[str, ...]
     languages: tuple[str, ...]
-    thresholds: dict[str, float]
-    crisis_thresholds: dict[str, float]  # per language (faqbot.triage_fit.MIN_LANGUAGE_CRISES)
+    thresholds: dict[str, float]  # per label, over all languages
+    # per language, per label: at most the overall threshold (faqbot.triage_fit sets each for the same recall)
+    language_thresholds: dict[str, dict[str, float]]
     weights: np.ndarray  # buckets x (labels + languages), int16: each column times its `scale` is the weight
     # (see `quantize`). float32 would double the file and the cold start's load; float16 rows cost 5 µs a
     # message to widen, int16 ones a fifth of that, at a logit error below 0.001.
@@ -51,6 +53,11 @@ class TriageModel:
     bias: np.ndarray
     idf: np.ndarray
     corpus_sha256: str
+
+    def threshold(self, label: str, language: str | None) -> float:
+        """The probability at which `label` fires for a message in `language` (None: the language is unsure)."""
+        overall = self.thresholds[label]
+        return overall if language is None else self.language_thresholds.get(language, {}).get(label, overall)
 
     def score(self, text: str) -> Scores:
         """The highest score per label over the message's parts (see `parts`), and the message's language."""
@@ -126,8 +133,9 @@ def load_triage_model(base: Path, problems: list[Problem]) -> TriageModel | None
             model = TriageModel(
                 labels=tuple(str(x) for x in data["labels"]), languages=tuple(str(x) for x in data["languages"]),
                 thresholds=dict(zip((str(x) for x in data["labels"]), data["thresholds"].tolist(), strict=True)),
-                crisis_thresholds=dict(zip((str(x) for x in data["languages"]), data["crisis_thresholds"].tolist(),
-                                           strict=True)),
+                language_thresholds={
+                    str(lang): dict(zip((str(x) for x in data["labels"]), row, strict=True))
+                    for lang, row in zip(data["languages"], data["language_thresholds"].tolist(), strict=True)},
                 weights=data["weights"], scale=data["scale"].astype(np.float32),
                 bias=data["bias"].astype(np.float32),
                 idf=data["idf"].astype(np.float32), corpus_sha256=str(data["corpus_sha256"]))
