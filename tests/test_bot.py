@@ -54,6 +54,8 @@ def test_extra_passages_are_close_in_score_and_distinct(bot):
                                               "an off-topic question with 'tonight' or 'right now' as a crisis "
                                               "(README)"))
       for q in ("what movies are playing near me tonight", "what time is it in london right now")),
+    pytest.param("is there a garage nearby", marks=pytest.mark.xfail(
+        strict=True, reason="known false alarm: 'garage' weighs as a crisis word (a car in a closed garage; README)")),
 ])
 def test_out_of_scope_questions_are_referred_not_guessed(bot, question):
     reply = bot.ask(question)
@@ -88,9 +90,9 @@ def test_a_long_message_gets_its_question_answered(bot):
     assert reply.kind == "answer" and reply.passages[0].id == short.passages[0].id
 
 
-@pytest.mark.xfail(strict=True, reason="known false alarm: the triage classifier reads a window of calm context "
-                   "sentences as a crisis (0.35 against its 0.24 threshold; README)")
 def test_calm_context_before_a_question_is_not_a_crisis(bot):
+    """A window of calm context sentences scored 0.35 against a 0.24 threshold until crisis was fitted
+    NB-scaled (faqbot.triage_fit.NB_LABELS); it was a known false alarm."""
     story = "I have been reading the clinic's website and the leaflet from the front desk this week. "
     assert bot.ask(story * 25 + "What are the side effects of ketamine?").kind == "answer"
 

@@ -76,20 +76,22 @@ def test_dev_set_figures_do_not_regress(bot):
     """Safety and precision hold; answer quality is pinned at its measured level (README, "Evaluation").
 
     Calibration fits the threshold on dev and calibration.yaml so that at least 0.95 of the quotes the model
-    lets through are right; top-1 (0.404) fell from 0.753 when calibration.yaml, whose questions the curation
+    lets through are right; top-1 (0.390) fell from 0.753 when calibration.yaml, whose questions the curation
     never saw, joined the fit: precision comes first, and on new wording it costs answers. (It was 0.441 before
-    the triage refit on b26-b29: the rows that reach retrieval changed, 470 -> 469, and the refitted cut-off,
-    0.788 -> 0.810, sits one step higher on the precision curve.) The ranking
-    figures (top-3, MRR) are before abstention and unchanged. Referral accuracy (0.926) counts the ten
-    questions relabelled to LABELS.md's referral categories, four of which triage does not refer, and two
-    off-topic questions with "tonight" or "right now" that get the crisis reply (README, known false alarms).
+    the triage refits of December's second session: the rows that reach retrieval changed, 470 -> 465, and the
+    refitted cut-off, 0.788 -> 0.809, sits one step higher on the precision curve.) The ranking
+    figures (top-3, MRR) are before abstention and unchanged. Referral accuracy (0.909) counts the ten
+    questions relabelled to LABELS.md's referral categories, four of which triage does not refer, and off-topic
+    or referral questions that get the crisis reply (README, known false alarms; 0.926 before the crisis label
+    was fitted NB-scaled, which flags three more dev questions and one fewer, and 0.09 fewer held-out corpus
+    messages).
     The floors leave a question or two of slack.
     """
     report = evaluate(bot, load_question_set(bot.knowledge.dev_set, bot.knowledge))
     assert report.crisis_recall == 1.0
     assert report.quote_precision is not None and report.quote_precision >= 0.94
-    assert report.referral_accuracy >= 0.91
-    assert report.top1 >= 0.39 and report.top3 >= 0.95 and report.mrr >= 0.92
+    assert report.referral_accuracy >= 0.89
+    assert report.top1 >= 0.375 and report.top3 >= 0.95 and report.mrr >= 0.92
     assert report.missing_disclaimer == 0
 
 

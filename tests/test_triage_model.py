@@ -130,7 +130,8 @@ def test_the_crisis_threshold_is_that_of_the_messages_language(bot):
     triage = Triage(bot.knowledge.safety, eager, "en")
     assert triage.assess(question).kind == "crisis"
     assert triage.assess("What is ketamine used for?").kind == "none"
-    assert model.threshold("crisis", None) == model.thresholds["crisis"]  # an unsure language: the overall one
+    assert model.thresholds_in(None) == model.thresholds  # an unsure language: the overall ones
+    assert model.thresholds_in("xx") == model.thresholds  # one the model does not know, too
 
 
 def test_each_referral_category_has_a_threshold_per_language(bot):
@@ -152,3 +153,28 @@ def test_each_referral_category_has_a_threshold_per_language(bot):
     triage = Triage(bot.knowledge.safety, eager, "en")
     assert (triage.assess(question).kind, triage.assess(question).reason) == ("referral", "driving")
     assert triage.assess("What are the side effects of ketamine?").kind == "none"  # English: its own thresholds
+
+
+def test_the_nb_scaled_fit_folds_its_scale_into_plain_weights():
+    """Crisis is fitted on features scaled by their log-count ratio; the stored weights must give the scaled
+    model's very decisions on unscaled features, since answering applies them to unscaled features."""
+    import numpy as np
+    from scipy.sparse import diags
+    from sklearn.linear_model import LogisticRegression
+
+    from faqbot.triage_fit import NB_C, Example, _binary, features, nb_ratio
+
+    texts = [("i have the pills counted out tonight", 1), ("nobody would miss me if i was gone", 1),
+             ("i took the whole bottle and feel strange", 1), ("what are the side effects of ketamine", 0),
+             ("how long does an infusion take", 0), ("is the clinic open tonight", 0),
+             ("the pills for my blood pressure, can i take them", 0), ("i feel strange after my session", 0)]
+    x, _ = features([Example(t, frozenset(["crisis"] if y else []), "en", "t") for t, y in texts])
+    y = np.array([label for _, label in texts])
+    r = nb_ratio(x, y)
+    only_crisis, everywhere = x[0].indices, set(x[0].indices) & set(x[3].indices) & set(x[5].indices)
+    assert r[only_crisis].max() > r[list(everywhere)].max()  # words of crises weigh more than shared ones
+    w, b = _binary(x, y, scaled=True)
+    reference = LogisticRegression(C=NB_C, class_weight="balanced", solver="liblinear", max_iter=200)
+    reference.fit(x @ diags(r), y)
+    np.testing.assert_allclose(x @ w + b, reference.decision_function(x @ diags(r)), rtol=1e-4, atol=1e-4)
+    assert (x @ w + b)[y == 1].min() > (x @ w + b)[y == 0].max()

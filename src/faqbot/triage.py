@@ -92,16 +92,13 @@ class Triage:
             return Verdict("crisis", "crisis", language=language)
         # The thresholds of the message's language when the language head is sure of it, else the overall ones
         # (not the default language's): each is set for the same out-of-fold recall (faqbot.triage_fit).
-        at = self.model.threshold
-        known = language if sure else None
-        if scores.probs.get("crisis", 0.0) >= at("crisis", known):
+        t = self.model.thresholds_in(language if sure else None)
+        if scores.probs.get("crisis", 0.0) >= t["crisis"]:
             return Verdict("crisis", "crisis", language=language)
         if rule is not None:
             return Verdict(rule.kind, rule.reason, rule.label, language)
-        best: tuple[float, str] | None = None
-        for label, p in scores.probs.items():  # the most certain category wins
-            if label != "crisis" and label in self._labels and p >= (t := at(label, known)):
-                best = max(best or (0.0, ""), (p / t, label))
+        best = max(((p / t[label], label) for label, p in scores.probs.items()
+                    if label != "crisis" and label in self._labels and p >= t[label]), default=None)
         if best is not None:
             return Verdict("referral", best[1], self._labels[best[1]], language)
         return Verdict("none", "", language=language)

@@ -54,10 +54,10 @@ class TriageModel:
     idf: np.ndarray
     corpus_sha256: str
 
-    def threshold(self, label: str, language: str | None) -> float:
-        """The probability at which `label` fires for a message in `language` (None: the language is unsure)."""
-        overall = self.thresholds[label]
-        return overall if language is None else self.language_thresholds.get(language, {}).get(label, overall)
+    def thresholds_in(self, language: str | None) -> dict[str, float]:
+        """The probability at which each label fires for a message in `language` (None: the language is unsure,
+        or one the model does not know: the overall thresholds)."""
+        return self.thresholds if language is None else self.language_thresholds.get(language, self.thresholds)
 
     def score(self, text: str) -> Scores:
         """The highest score per label over the message's parts (see `parts`), and the message's language."""
