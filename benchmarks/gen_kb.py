@@ -84,9 +84,9 @@ def _lure_check(seed_dir: Path):
     patterns = [re.compile(p) for p in _curation(seed_dir).get("lure_patterns") or []]
     if not patterns:
         return lambda q: False
-    from faqbot.curationfile import fold_question
+    from faqbot.text import fold  # the fold curation's own lure check reads (faqbot.curationfile)
 
-    return lambda q: any(p.search(fold_question(q)) for p in patterns)
+    return lambda q: any(p.search(fold(q)) for p in patterns)
 
 
 class _Variants:
