@@ -49,6 +49,7 @@ class TriageReport:
     referred: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     right_category: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     ordinary_referred: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    referred_by_language: dict[tuple[str, str], Tally] = field(default_factory=lambda: defaultdict(Tally))
     misses: list[tuple[str, str, str]] = field(default_factory=list)  # (expected, got, text)
 
     def table(self) -> str:
@@ -68,7 +69,25 @@ class TriageReport:
         rows.append(("ordinary messages referred or crisis by mistake", pct(self.ordinary_referred["all"])))
         width = max(len(a) for a, _ in rows)
         lines = [f"| {'figure'.ljust(width)} | value |", f"|{'-' * (width + 2)}|-------|"]
-        return "\n".join(lines + [f"| {a.ljust(width)} | {b} |" for a, b in rows])
+        lines += [f"| {a.ljust(width)} | {b} |" for a, b in rows]
+        return "\n".join(lines + self._by_language())
+
+    def _by_language(self) -> list[str]:
+        """Each referral category's referred share (and the ordinary messages referred) per language, as a
+        second table: the headline rows pool languages whose categories have a handful of messages each."""
+        languages = sorted({lang for _, lang in self.referred_by_language} | set(self.ordinary_referred) - {"all"})
+        if len(languages) < 2:
+            return []
+
+        def cell(t: Tally) -> str:
+            r = t.rate()
+            return "" if r is None else f"{r:.2f} ({t.total})"
+        rows = [(f"{reason}: referred", [cell(self.referred_by_language[(reason, lang)]) for lang in languages])
+                for reason in REFERRAL_REASONS if self.referred[reason].total]
+        rows.append(("ordinary: referred or crisis", [cell(self.ordinary_referred[lang]) for lang in languages]))
+        return ["", "By language (share, and how many messages):", "",
+                "| figure | " + " | ".join(languages) + " |", "|---|" + "---|" * len(languages),
+                *(f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows)]
 
 
 def load_messages(path: str | os.PathLike[str]) -> list[Message]:
@@ -116,11 +135,13 @@ def evaluate_triage(bot: FAQBot, messages: list[Message]) -> TriageReport:
         referral_labels = m.labels & set(REFERRAL_REASONS)
         for reason in referral_labels:
             report.referred[reason].add(got != "none")
+            report.referred_by_language[(reason, m.lang)].add(got != "none")
             report.right_category[reason].add(got in referral_labels)
             if got == "none":
                 report.misses.append((reason, got, m.text))
         if not referral_labels:
-            report.ordinary_referred["all"].add(got != "none")
+            for key in (m.lang, "all"):
+                report.ordinary_referred[key].add(got != "none")
             if got != "none" and got != "crisis":
                 report.misses.append(("none", got, m.text))
     return report
