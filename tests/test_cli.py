@@ -168,3 +168,22 @@ def test_threshold_sits_midway_between_the_lowest_right_quote_and_the_row_below(
     # Only rule-referred rows (-1) below the lowest right quote: the cut-off is that quote, never below 0.
     prob2, y2, out2 = np.array([0.7, 0.4, -1.0, -1.0]), np.array([1, 1, 0, 0]), np.array([0, 0, 1, 1], dtype=bool)
     assert _best_threshold(prob2, y2, out2) == 0.4
+
+
+def test_fit_triage_prints_each_label_and_a_row_per_language():
+    from pathlib import Path
+
+    from faqbot.cli import fit_report_lines
+    from faqbot.triage_fit import FitReport
+
+    def f(recall: float, threshold: float) -> dict[str, float]:
+        return {"recall": recall, "false_positive_rate": 0.01, "threshold": threshold, "support": 80.0}
+    per_label = {"crisis": f(0.97, 0.15), "dose": f(0.79, 0.47)}
+    by_language = {"en": {"crisis": f(0.979, 0.15), "dose": f(0.80, 0.47)},
+                   "zh": {"crisis": f(0.971, 0.061), "dose": f(0.734, 0.106)}}
+    lines = fit_report_lines(FitReport(36375, 31, per_label, Path("fitted/triage.npz"), by_language))
+    assert lines[0] == "Fitted on 36375 messages from 31 batches (and the curated questions)."
+    assert any(x.strip().startswith("dose             recall 0.790") and "threshold 0.470" in x for x in lines)
+    header = next(i for i, x in enumerate(lines) if x.startswith("Per language"))
+    assert lines[header + 1].split() == ["crisis", "dose"]
+    assert lines[header + 3].split() == ["zh", "0.97", "/", "0.06", "0.73", "/", "0.11"]

@@ -16,9 +16,12 @@ import json
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import KnowledgeError
+
+if TYPE_CHECKING:
+    from .triage_fit import FitReport
 
 
 class _Parser(argparse.ArgumentParser):
@@ -205,20 +208,26 @@ def _fit_triage(args: argparse.Namespace) -> int:
     from .triage_fit import fit_triage
 
     result = fit_triage(args.dir, write=not args.dry_run)
-    print(f"Fitted on {result.examples} messages from {result.batches} batches (and the curated questions).")
-    rows = [("Out-of-fold figures (5-fold cross-validation over the corpus; thresholds set for recall):",
-             result.per_label)]
-    if result.by_language:
-        for label in ("crisis", *(k for k in result.per_label if k != "crisis")):
-            rows.append((f"{label}, per language (its own threshold with enough of its messages, at most the "
-                         "overall one):", {lang: f[label] for lang, f in result.by_language.items()}))
-    for title, figures in rows:
-        print(title)
-        for name, f in figures.items():
-            print(f"  {name:16} recall {f['recall']:.3f}  false positives {f['false_positive_rate']:.3f}  "
-                  f"threshold {f['threshold']:.3f}  (n={int(f['support'])})")
+    print("\n".join(fit_report_lines(result)))
     print(f"Written to {result.path}." if not args.dry_run else "Dry run: nothing written.")
     return 0
+
+
+def fit_report_lines(result: FitReport) -> list[str]:
+    """What `faqbot fit-triage` prints: the out-of-fold figures per label, then per language and label."""
+    lines = [f"Fitted on {result.examples} messages from {result.batches} batches (and the curated questions).",
+             "Out-of-fold figures (5-fold cross-validation over the corpus; thresholds set for recall):"]
+    lines += [f"  {name:16} recall {f['recall']:.3f}  false positives {f['false_positive_rate']:.3f}  "
+              f"threshold {f['threshold']:.3f}  (n={int(f['support'])})" for name, f in result.per_label.items()]
+    if result.by_language:
+        labels = list(result.per_label)
+        lines.append("Per language, out of fold: recall / threshold (its own with enough of the label's messages, "
+                     "at most the overall one):")
+        lines.append("  " + " " * 6 + "".join(f"{label[:15]:>16}" for label in labels))
+        for lang, figures in result.by_language.items():
+            cells = (f"{figures[label]['recall']:.2f} / {figures[label]['threshold']:.2f}" for label in labels)
+            lines.append(f"  {lang:6}" + "".join(f"{c:>16}" for c in cells))
+    return lines
 
 
 def _print_failures(failures: list) -> None:
