@@ -25,7 +25,7 @@ from .triage_model import CORPUS, FORMAT, MODEL, corpus_digest, quantize
 from .yamlfile import Reader, read_yaml
 
 LABELS: tuple[str, ...] = ("crisis", *(r.value for r in REFERRAL_REASONS))
-C = 8.0  # inverse regularisation; chosen on out-of-batch recall and false alarms (see README)
+C = 8.0  # inverse regularisation (crisis: NB_C); chosen on out-of-batch recall and false alarms (see README)
 # Crisis is fitted on features scaled by how much more often each occurs in crises than in other messages
 # (the square root of NB-SVM's log-count ratio, Wang and Manning 2012), with weaker regularisation. The model
 # stays one weight per feature (the scale is folded into it), so applying it costs the same. On two held-out
