@@ -18,12 +18,7 @@ import numpy as np
 from faqbot.bot import FAQBot
 from faqbot.knowledge import load_knowledge
 from faqbot.triage_eval import evaluate_triage, load_messages
-from faqbot.triage_fit import (
-    LABELS,
-    _binary,
-    features,
-    load_corpus,
-)
+from faqbot.triage_fit import LABELS, features, fit_labels, load_corpus
 from faqbot.triage_model import TriageModel, quantize
 
 ROOT = Path(__file__).resolve().parents[1] / "knowledge"
@@ -33,9 +28,8 @@ def model_for(examples, languages_model: TriageModel) -> TriageModel:
     x, idf = features(examples)
     weights = languages_model.weights * languages_model.scale
     bias = languages_model.bias.copy()
-    for j, label in enumerate(LABELS):
-        y = np.array([label in e.labels for e in examples], dtype=int)
-        weights[:, j], bias[j] = _binary(x, y)
+    n = len(LABELS)
+    weights[:, :n], bias[:n] = fit_labels(x, examples)  # as `faqbot fit-triage` fits them (crisis NB-scaled)
     # the language head is the shipped one, refitted weights would only change which language replies
     quantized, scale = quantize(weights)
     return replace(languages_model, weights=quantized, scale=scale, bias=bias, idf=idf)

@@ -176,6 +176,17 @@ def nb_ratio(x: Any, y: np.ndarray) -> np.ndarray:
     return np.abs(np.log((pos / pos.sum()) / (neg / neg.sum()))) ** NB_POWER + 1e-3
 
 
+def fit_labels(x: Any, examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
+    """One logistic output per label of LABELS, fitted on the examples' features `x`: the weights (features x
+    labels) and the biases. Crisis is fitted NB-scaled (NB_LABELS)."""
+    weights = np.zeros((x.shape[1], len(LABELS)), dtype=np.float32)
+    bias = np.zeros(len(LABELS), dtype=np.float32)
+    for j, label in enumerate(LABELS):
+        y = np.array([label in e.labels for e in examples], dtype=int)
+        weights[:, j], bias[j] = _binary(x, y, label in NB_LABELS)
+    return weights, bias
+
+
 def out_of_fold(examples: list[Example], folds: int = 5) -> dict[str, np.ndarray]:
     """Each label's probability for every example, from models fitted without the example's fold."""
     fold = np.random.RandomState(0).randint(0, folds, len(examples))
@@ -224,36 +235,22 @@ def fit_triage(root: str | os.PathLike[str] | None = None, write: bool = True,
     per_label: dict[str, dict[str, float]] = {}
     if cross_validate:
         probs = out_of_fold(examples)
+        truth = {label: np.array([label in examples[i].labels for i in held], dtype=int) for label in LABELS}
         for label in LABELS:
-            y = np.array([label in examples[i].labels for i in held], dtype=int)
-            p = probs[label][held]
-            t = _threshold(p, y, CRISIS_RECALL if label == "crisis" else REFERRAL_RECALL)
-            thresholds[label] = t
-            negatives = max(int((y == 0).sum()), 1)
-            per_label[label] = {"recall": float((p[y == 1] >= t).mean()) if y.sum() else float("nan"),
-                                "false_positive_rate": float(((p >= t) & (y == 0)).sum() / negatives),
-                                "threshold": t, "support": float(y.sum())}
+            thresholds[label] = _threshold(probs[label][held], truth[label],
+                                           CRISIS_RECALL if label == "crisis" else REFERRAL_RECALL)
     x, idf = features(examples)
-    weights = np.zeros((1 << BITS, len(LABELS)), dtype=np.float32)
-    bias = np.zeros(len(LABELS), dtype=np.float32)
-    for j, label in enumerate(LABELS):
-        y = np.array([label in e.labels for e in examples], dtype=int)
-        weights[:, j], bias[j] = _binary(x, y, label in NB_LABELS)
+    weights, bias = fit_labels(x, examples)
     floors: dict[str, float] = {}  # per referral category: the lowest threshold within the answerable budget
     if cross_validate:
         answerable = _answerable_probs(base, examples, probs, idf, weights, bias)
         for label in LABELS[1:]:
             p = np.sort(answerable[label])
             if len(p):
-                floor = floors[label] = float(p[min(int(np.ceil((1 - ANSWERABLE_BUDGET) * len(p))), len(p) - 1)]) \
-                    + 1e-6
-                if floor > thresholds[label]:
-                    thresholds[label] = min(floor, 0.95)
-                    per_label[label]["threshold"] = thresholds[label]
-                    per_label[label]["recall"] = _recall(probs[label], examples, label, thresholds[label])
-                    negative = np.array([label not in e.labels and e.batch != "passages" for e in examples])
-                    fp = float((probs[label][negative] >= thresholds[label]).mean())
-                    per_label[label]["false_positive_rate"] = fp
+                floor = float(p[min(int(np.ceil((1 - ANSWERABLE_BUDGET) * len(p))), len(p) - 1)]) + 1e-6
+                floors[label] = min(floor, 0.95)
+                thresholds[label] = max(thresholds[label], floors[label])
+        per_label = {label: _figures(probs[label][held], truth[label], thresholds[label]) for label in LABELS}
     languages, lang_w, lang_b = _fit_languages(examples, x)
     by_language = _by_language(examples, held, probs, languages, thresholds, per_label, floors) \
         if cross_validate else {}
@@ -296,17 +293,17 @@ def _by_language(examples: list[Example], held: list[int], probs: dict[str, np.n
             target = CRISIS_RECALL if crisis else per_label[label]["recall"]
             t = min(_threshold(p, y, target), overall[label]) if enough else overall[label]
             if lang == ANSWERABLE_LANGUAGE and label in floors:
-                t = max(t, min(floors[label], 0.95))
-            out[lang][label] = {
-                "threshold": t, "recall": float((p[y == 1] >= t).mean()) if y.sum() else float("nan"),
-                "false_positive_rate": float(((p >= t) & (y == 0)).sum() / max(int((y == 0).sum()), 1)),
-                "support": float(y.sum())}
+                t = max(t, floors[label])
+            out[lang][label] = _figures(p, y, t)
     return out
 
 
-def _recall(p: np.ndarray, examples: list[Example], label: str, t: float) -> float:
-    y = np.array([label in e.labels and e.batch != "passages" for e in examples])
-    return float((p[y] >= t).mean()) if y.any() else float("nan")
+def _figures(p: np.ndarray, y: np.ndarray, t: float) -> dict[str, float]:
+    """What a threshold `t` gives on out-of-fold probabilities `p` of messages labelled `y` (1 or 0): recall,
+    false-positive rate, the threshold itself and the support."""
+    return {"recall": float((p[y == 1] >= t).mean()) if y.sum() else float("nan"),
+            "false_positive_rate": float(((p >= t) & (y == 0)).sum() / max(int((y == 0).sum()), 1)),
+            "threshold": t, "support": float(y.sum())}
 
 
 def _answerable_probs(base: Path, examples: list[Example], probs: dict[str, np.ndarray], idf: np.ndarray,
