@@ -19,7 +19,7 @@ def hits(scores=(4.0, 1.0), best_possible=8.0, query_idf=10.0, matched_idf=6.0, 
 def test_nothing_matched_gives_zero_features_except_known_and_length():
     f = features(Hits((), (), 0.0, 7.5, 0.0, 0.5, 4), qmatch=0.9)
     assert f == {"ratio": 0.0, "coverage": 0.0, "margin": 0.0, "known": 0.5, "length": math.log1p(4),
-                 "qmatch": 0.0, "reverse": 0.0, FULL_MATCH: 0.0}
+                 "qmatch": 0.0, "reverse": 0.0, "passage_p": 0.0, FULL_MATCH: 0.0}
 
 
 def test_feature_values_of_a_crafted_retrieval():

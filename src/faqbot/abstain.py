@@ -21,6 +21,7 @@ FEATURES: dict[str, str] = {
     "length": "log(1 + number of question terms)",
     "qmatch": "share of the question's idf mass in the best-matching single question (or quote) of the top passage",
     "reverse": "share of that best-matching question's (or quote's) idf mass found in the question",
+    "passage_p": "the passage classifier's probability of the top passage (faqbot.passage_model)",
 }
 # Not a model input but a rule (faqbot.decision): a question all of whose words occur in one curated
 # question of the top passage is answered. Fitted on a small dev set the model can learn to distrust
@@ -29,14 +30,16 @@ FULL_MATCH = "full"
 FULL_REVERSE = 0.5
 
 
-def features(hits: Hits, qmatch: float = 0.0, reverse: float = 0.0) -> dict[str, float]:
+def features(hits: Hits, qmatch: float = 0.0, reverse: float = 0.0, passage_p: float = 0.0) -> dict[str, float]:
     """The abstention features of one retrieval; all zero when nothing matched.
 
-    `qmatch` is computed by the bot, which knows the top passage's separate questions (see FEATURES).
+    `qmatch`, `reverse` and `passage_p` are computed by the retriever, which knows the top passage's separate
+    questions and holds the passage classifier (see FEATURES).
     """
     if not len(hits.scores):
         return {"ratio": 0.0, "coverage": 0.0, "margin": 0.0, "known": hits.known_share,
-                "length": math.log1p(hits.n_terms), "qmatch": 0.0, "reverse": 0.0, FULL_MATCH: 0.0}
+                "length": math.log1p(hits.n_terms), "qmatch": 0.0, "reverse": 0.0, "passage_p": 0.0,
+                FULL_MATCH: 0.0}
     top = float(hits.scores[0])
     second = float(hits.scores[1]) if len(hits.scores) > 1 else 0.0
     return {
@@ -47,6 +50,7 @@ def features(hits: Hits, qmatch: float = 0.0, reverse: float = 0.0) -> dict[str,
         "length": math.log1p(hits.n_terms),
         "qmatch": qmatch,
         "reverse": reverse,
+        "passage_p": passage_p,
         FULL_MATCH: 1.0 if qmatch >= 0.999 and hits.known_share >= 0.999 and reverse >= FULL_REVERSE else 0.0,
     }
 

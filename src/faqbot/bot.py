@@ -38,7 +38,8 @@ class FAQBot:
             self.analyzer = Analyzer(stemming=cfg.stemming, synonyms=knowledge.synonyms)
             self.corpus = Corpus(knowledge, self.analyzer)
             self.index = BM25Index(self.corpus.tokens(), k1=cfg.k1, b=cfg.b, epsilon=cfg.epsilon)
-            self.retriever = Retriever(self.corpus, self.index, self.analyzer, cfg.max_passages + cfg.related + 2)
+            self.retriever = Retriever(self.corpus, self.index, self.analyzer, cfg.max_passages + cfg.related + 2,
+                                       knowledge.passage_model)
             self.triage = Triage(knowledge.safety, knowledge.triage_model, self.config.languages[0])
             self.passages_by_id = {p.id: p for p in self.passages}
             self._doc_of = {d.passage.id: d for d in self.corpus.docs if d.passage is not None}

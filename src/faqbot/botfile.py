@@ -29,7 +29,7 @@ FITTED = "fitted/abstention.json"
 KINDS = ("answer", "referral", "crisis")
 MESSAGES = {"answer": "str", "no_match": "text", "empty": "text", "too_long": "text"}
 OPTIONAL_MESSAGES = {"language": "text"}
-ABSTENTION_FEATURES = ("ratio", "coverage", "margin", "known", "length", "qmatch", "reverse")
+ABSTENTION_FEATURES = ("ratio", "coverage", "margin", "known", "length", "qmatch", "reverse", "passage_p")
 
 
 def load_bot(base: Path, problems: list[Problem], fitted: bool = True) -> BotConfig | None:

@@ -24,6 +24,8 @@ from .decision import MODEL_RULES
 from .errors import KnowledgeError, Problem
 from .evaluate import Report, evaluate
 from .knowledge import load_knowledge
+from .passage_fit import fit_passage_model
+from .passage_model import write_passage_model
 from .questionset import load_question_set
 from .records import Kind, Knowledge, LabelledQuestion
 from .text import normalize
@@ -123,11 +125,16 @@ def _best_threshold(prob, y, out_of_scope) -> float:
 
 
 def calibrate(root: str | os.PathLike[str] | None = None, write: bool = True) -> Calibration:
-    """Re-fit abstention for the knowledge base at `root` on its labelled sets; store it in fitted/abstention.json.
+    """Re-fit the passage classifier on the curated questions and then abstention on the labelled sets; store
+    them in fitted/passages.npz and fitted/abstention.json.
 
-    A missing or stale fitted file is exactly what this replaces, so the base is loaded without it first.
+    Missing or stale fitted files are exactly what this replaces, so the base is loaded without them first.
     """
     kb = load_knowledge(root, abstention=False)
+    classifier, idf = fit_passage_model(kb)
+    if write:
+        write_passage_model(kb.root, classifier, idf)
+    kb = replace(kb, passage_model=classifier)
     items = [q for path in kb.calibration_sets for q in load_question_set(path, kb)]
     abst, n, pos, cv = fit(FAQBot(kb), items)
     if write:

@@ -2,7 +2,8 @@
 
 Loading (faqbot.knowledge) reports every fault of a single file. What needs the whole bot is checked here:
 a curated question on the wrong side of the line between passages and not-covered entries (an error), and
-a curated question that triage refers or calls a crisis, so that its passage never answers it (a note).
+a curated question that triage refers or calls a crisis, so that its passage never answers it (a note),
+and a passage classifier fitted before the latest curation edit (a note).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from .bot import FAQBot
 from .errors import KnowledgeError, Problem
 from .knowledge import load_knowledge
+from .passage_model import MODEL, documents, documents_digest
 from .questionset import load_question_set
 from .records import Kind, Knowledge
 from .text import normalize
@@ -44,7 +46,19 @@ def check(root: str | os.PathLike[str] | None = None) -> CheckReport:
     problems = shadowed_questions(bot)
     if problems:
         raise KnowledgeError(problems)
-    return CheckReport(kb, len(dev), tuple(preempted_questions(bot)))
+    return CheckReport(kb, len(dev), (*stale_classifier(kb), *preempted_questions(bot)))
+
+
+def stale_classifier(kb: Knowledge) -> list[Problem]:
+    """A note when the passages or not-covered entries changed since `faqbot calibrate` fitted the passage
+    classifier: it still applies (a passage it never saw scores 0, so it is referred), but refitting it is
+    what makes an edit count."""
+    model = kb.passage_model
+    if model is None or model.digest == documents_digest(documents(kb.passages, kb.not_covered)):
+        return []
+    return [Problem(MODEL, 1, "the passage classifier was fitted before the latest edit of passages or not-covered "
+                    "entries (new questions do not count yet, and a passage it never saw is never quoted); run "
+                    "`faqbot calibrate`")]
 
 
 def preempted_questions(bot: FAQBot) -> list[Problem]:

@@ -43,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate a knowledge base; print every problem as file:line: message")
     p.add_argument("dir", nargs="?", help="knowledge directory (default: the shipped one)")
 
-    p = sub.add_parser("calibrate", help="re-fit abstention on eval/dev.yaml and eval/calibration.yaml, store it in "
-                       "fitted/abstention.json")
+    p = sub.add_parser("calibrate", help="re-fit the passage classifier on the curated questions and "
+                       "abstention on eval/dev.yaml and eval/calibration.yaml; store them in fitted/passages.npz "
+                       "and fitted/abstention.json (run it after editing passages)")
     p.add_argument("dir", nargs="?", help="knowledge directory (default: the shipped one)")
     p.add_argument("--dry-run", action="store_true", help="fit and report, but write nothing")
 
@@ -159,7 +160,8 @@ def _calibrate(args: argparse.Namespace) -> int:
           + f", bias={a.bias:+.3f}, threshold={a.threshold:.3f}")
     if result.cv_accuracy is not None:
         print(f"Cross-validated accuracy of the answer/refer decision: {result.cv_accuracy:.3f}")
-    print("Written to fitted/abstention.json." if not args.dry_run else "Dry run: nothing written.")
+    print("Written to fitted/passages.npz and fitted/abstention.json." if not args.dry_run
+          else "Dry run: nothing written.")
     print()
     print(result.report.table())
     _print_failures(result.report.failures)

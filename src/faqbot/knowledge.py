@@ -29,6 +29,7 @@ from typing import Any
 from .botfile import load_bot
 from .curationfile import check_passages, load_curation
 from .errors import KnowledgeError, Problem
+from .passage_model import load_passage_model
 from .records import ExcludedPhrase, Knowledge, NotCovered, Passage, Source, Topic
 from .safetyfile import load_safety
 from .triage_model import load_triage_model
@@ -90,6 +91,8 @@ def _load(base: Path, abstention: bool, triage: bool) -> Knowledge:
     bot = load_bot(base, problems, abstention)
     safety = load_safety(base, problems)
     triage_model = load_triage_model(base, problems) if triage else None
+    # The abstention model reads the passage classifier; `faqbot calibrate` (abstention=False) refits both.
+    passage_model = load_passage_model(base, problems) if abstention else None
     synonyms = _load_synonyms(base, problems)
     not_covered = _load_not_covered(base, problems, {p.id: f"{p.file}:{p.line}" for p in passages or ()})
     if sources is not None and passages is not None:
@@ -106,7 +109,8 @@ def _load(base: Path, abstention: bool, triage: bool) -> Knowledge:
     assert sources is not None and passages is not None and bot is not None and safety is not None
     return Knowledge(root=base, sources={k: s for k, (s, _) in sources.items()}, passages=tuple(passages),
                      bot=bot, safety=safety, topics=topics, excluded_phrases=excluded, synonyms=synonyms,
-                     not_covered=not_covered, triage_model=triage_model)
+                     not_covered=not_covered, triage_model=triage_model,
+                     passage_model=passage_model)
 
 
 # ---------------------------------------------------------------- sources

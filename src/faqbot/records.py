@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .config import BotConfig
 
 if TYPE_CHECKING:
+    from .passage_model import PassageModel
     from .triage_model import TriageModel
 
 
@@ -158,6 +159,7 @@ class Knowledge:
     synonyms: tuple[tuple[str, ...], ...] = ()
     not_covered: tuple[NotCovered, ...] = ()
     triage_model: TriageModel | None = None  # fitted/triage.npz; None: the rules alone
+    passage_model: PassageModel | None = None  # fitted/passages.npz; None while `faqbot calibrate` refits it
 
     @property
     def dev_set(self) -> Path:

@@ -9,6 +9,7 @@ from .abstain import features, probability
 from .config import Abstention
 from .corpus import Corpus, Ranked
 from .index import BM25Index, Hits
+from .passage_model import PassageModel
 from .text import Analyzer, english_stemmer
 from .variants import Variants
 
@@ -30,8 +31,10 @@ class Retrieved:
 class Retriever:
     """BM25 over a corpus, with the abstention features of each search."""
 
-    def __init__(self, corpus: Corpus, index: BM25Index, analyzer: Analyzer, depth: int) -> None:
+    def __init__(self, corpus: Corpus, index: BM25Index, analyzer: Analyzer, depth: int,
+                 classifier: PassageModel | None = None) -> None:
         self.corpus = corpus
+        self.classifier = classifier  # None: the abstention feature `passage_p` reads 0
         self.index = index
         self.analyzer = analyzer
         self.depth = depth  # how many documents a search returns
@@ -42,8 +45,13 @@ class Retriever:
         """Rank the corpus for already-normalised `text` and score the top document with `model`."""
         terms = self._with_variants(self.analyzer.analyze(text))
         hits = self._exact_first(terms, self.index.search(terms, k=self.depth))
-        feats = features(hits, *(self._qmatch(terms, hits.docs[0]) if hits.docs else (0.0, 0.0)))
         docs = self.corpus.docs
+        if hits.docs:
+            top = docs[hits.docs[0]].id
+            p = self.classifier.probability(text, top) if self.classifier is not None else 0.0
+            feats = features(hits, *self._qmatch(terms, hits.docs[0]), p)
+        else:
+            feats = features(hits)
         ranked = tuple(Ranked(docs[d], s) for d, s in zip(hits.docs, hits.scores, strict=True))
         return Retrieved(ranked, hits, feats, probability(model, feats))
 

@@ -1,0 +1,129 @@
+"""Applying the passage classifier: how likely each passage (or not-covered entry) is to be the one a question
+asks for, numpy only.
+
+BM25 ranks well but says little about whether its top passage is right: on questions written apart from the
+curation its scale-free features let through few quotes at the precision the product needs. A linear
+classifier over the curated questions, fitted by `faqbot calibrate` (faqbot.passage_fit, scikit-learn), reads
+the same hashed words, word pairs and character n-grams as triage (faqbot.triage_features), so typos and
+inflections still match; its probability for BM25's top passage is one of the abstention features
+(faqbot.abstain). It never chooses the quote: BM25 does.
+
+The weights live in the machine-owned fitted/passages.npz with the digest of the documents they were fitted
+on. A model fitted before a curation edit still applies (a passage it has never seen scores 0, so it is
+referred rather than quoted) and `faqbot check` notes it: re-run `faqbot calibrate`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import Problem
+from .triage_features import BITS, buckets, normalize, vectorize
+
+if TYPE_CHECKING:
+    from .records import NotCovered, Passage
+
+MODEL = "fitted/passages.npz"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class PassageModel:
+    doc_ids: tuple[str, ...]  # one output per passage or not-covered entry
+    keys: np.ndarray  # sorted hash buckets seen in fitting (faqbot.triage_features), int64
+    idf: np.ndarray  # over all 2**BITS buckets; 0 where the fit never saw one
+    weights: np.ndarray  # keys x docs, int16; column j times scale[j] is the weight (see triage_model.quantize)
+    scale: np.ndarray
+    bias: np.ndarray
+    digest: str  # of the documents it was fitted on (`documents_digest`)
+
+    def probabilities(self, text: str) -> np.ndarray:
+        """The softmax over `doc_ids` for `text` (a question as faqbot.text.normalize leaves it)."""
+        rows, values = features(self.keys, self.idf, text)
+        z = self.bias.copy()
+        if len(rows):
+            z += (values.astype(np.float32) @ self.weights.take(rows, axis=0)) * self.scale
+        z = np.exp(z - z.max())
+        return z / z.sum()
+
+    def probability(self, text: str, doc_id: str) -> float:
+        """The probability that `doc_id` is what `text` asks for; 0 for a document the model never saw."""
+        try:
+            at = self.doc_ids.index(doc_id)
+        except ValueError:
+            return 0.0
+        return float(self.probabilities(text)[at])
+
+
+def features(keys: np.ndarray, idf: np.ndarray, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of `keys` that `text` holds and their unit-length tf-idf values (fitting and answering share it)."""
+    b, v = vectorize(idf, buckets(normalize(text)))
+    seen = v > 0  # buckets the fit never saw have idf 0
+    b, v = b[seen], v[seen]
+    return np.searchsorted(keys, b), v
+
+
+def dense_idf(keys: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """`idf` (one per key) spread over every bucket, 0 for the rest."""
+    full = np.zeros(1 << BITS, dtype=np.float32)
+    full[keys] = idf
+    return full
+
+
+def documents(passages: Iterable[Passage], not_covered: Iterable[NotCovered]) -> list[tuple[str, tuple[str, ...]]]:
+    """What the model learns from: each passage's questions and quote, each not-covered entry's questions."""
+    return [*((p.id, (*p.questions, p.text)) for p in passages), *((n.id, n.questions) for n in not_covered)]
+
+
+def documents_digest(docs: Iterable[tuple[str, tuple[str, ...]]]) -> str:
+    """The digest of what the model learns from: each document's id and its texts (questions and quote)."""
+    h = hashlib.sha256(f"format={FORMAT};bits={BITS}".encode())
+    for doc_id, texts in docs:
+        h.update(doc_id.encode() + b"\0" + "\0".join(texts).encode() + b"\1")
+    return h.hexdigest()
+
+
+def load_passage_model(base: Path, problems: list[Problem]) -> PassageModel | None:
+    """The fitted model at `base`, or None (with a problem) when it is missing or unreadable."""
+    path = base / MODEL
+    fix = "run `faqbot calibrate`"
+    if not path.exists():
+        problems.append(Problem(MODEL, 1, f"missing: the passage classifier the abstention model reads; {fix}"))
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys = data["keys"].astype(np.int64)
+            model = PassageModel(
+                doc_ids=tuple(str(x) for x in data["doc_ids"]), keys=keys,
+                idf=dense_idf(keys, data["idf"].astype(np.float32)), weights=data["weights"],
+                scale=data["scale"].astype(np.float32), bias=data["bias"].astype(np.float32),
+                digest=str(data["digest"]))
+            fmt = int(data["format"])
+    except KeyError:
+        problems.append(Problem(MODEL, 1, f"written by another version of faqbot; {fix}"))
+        return None
+    except (OSError, ValueError) as exc:
+        problems.append(Problem(MODEL, 1, f"unreadable ({exc}); {fix}"))
+        return None
+    shape = (len(model.keys), len(model.doc_ids))
+    if fmt != FORMAT or model.weights.dtype != np.int16 or model.weights.shape != shape:
+        problems.append(Problem(MODEL, 1, f"written by another version of faqbot; {fix}"))
+        return None
+    return model
+
+
+def write_passage_model(base: Path, model: PassageModel, idf: np.ndarray) -> Path:
+    """Store a fitted model (`idf` one value per key) in the machine-owned fitted/passages.npz."""
+    path = base / MODEL
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        np.savez_compressed(f, format=FORMAT, doc_ids=np.array(model.doc_ids), keys=model.keys.astype(np.int32),
+                            idf=idf.astype(np.float32), weights=model.weights, scale=model.scale,
+                            bias=model.bias, digest=np.array(model.digest))
+    return path
