@@ -80,3 +80,22 @@ def test_check_notes_a_model_fitted_before_a_curation_edit(kb):
                     encoding="utf-8")
     notes = [n for n in check(kb).notes if n.file == MODEL]
     assert len(notes) == 1 and "faqbot calibrate" in notes[0].message
+
+
+def test_a_model_file_with_keys_outside_the_hash_space_is_a_problem_not_a_traceback(kb):
+    with np.load(kb / MODEL) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["keys"] = arrays["keys"].copy()
+    arrays["keys"][-1] = 1 << 30
+    np.savez_compressed(kb / MODEL, **arrays)
+    with pytest.raises(KnowledgeError) as err:
+        load_knowledge(kb)
+    assert any(p.file == MODEL and "faqbot calibrate" in p.message for p in err.value.problems)
+
+
+def test_triage_and_the_classifier_share_one_hashing_of_the_question():
+    """The cached buckets are read-only, so no caller can change what another reads."""
+    from faqbot.triage_features import buckets
+
+    b = buckets(" is ketamine safe ")
+    assert buckets(" is ketamine safe ") is b and not b.flags.writeable

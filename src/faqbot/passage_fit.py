@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .passage_model import PassageModel, dense_idf, documents, documents_digest, features
+from .passage_model import PassageModel, dense_tables, documents, documents_digest, features
 from .records import Knowledge
 from .text import normalize
 from .triage_model import quantize
@@ -42,10 +42,10 @@ def fit_passage_model(kb: Knowledge) -> tuple[PassageModel, np.ndarray]:
     keep = df >= MIN_DF
     keys, df = keys[keep].astype(np.int64), df[keep]
     idf = (np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32)
-    full = dense_idf(keys, idf)
+    full, table = dense_tables(keys, idf)
     rows, cols, vals = [], [], []
     for i, t in enumerate(texts):
-        r, v = features(keys, full, t)
+        r, v = features(full, table, t)
         rows.append(np.full(len(r), i))
         cols.append(r)
         vals.append(v)
@@ -55,7 +55,7 @@ def fit_passage_model(kb: Knowledge) -> tuple[PassageModel, np.ndarray]:
     model.fit(x, labels)
     # Outputs in the order of `docs` (every document has at least its quote or one question, so all appear).
     weights, scale = quantize(model.coef_.T.astype(np.float32))
-    fitted = PassageModel(doc_ids=tuple(docs[int(c)][0] for c in model.classes_), keys=keys, idf=full,
+    fitted = PassageModel(doc_ids=tuple(docs[int(c)][0] for c in model.classes_), keys=keys, idf=full, rows=table,
                           weights=weights, scale=scale, bias=model.intercept_.astype(np.float32),
                           digest=documents_digest(docs))
     return fitted, idf

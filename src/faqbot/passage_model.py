@@ -38,6 +38,7 @@ class PassageModel:
     doc_ids: tuple[str, ...]  # one output per passage or not-covered entry
     keys: np.ndarray  # sorted hash buckets seen in fitting (faqbot.triage_features), int64
     idf: np.ndarray  # over all 2**BITS buckets; 0 where the fit never saw one
+    rows: np.ndarray  # over all 2**BITS buckets: the bucket's row of `weights`, -1 where the fit never saw one
     weights: np.ndarray  # keys x docs, int16; column j times scale[j] is the weight (see triage_model.quantize)
     scale: np.ndarray
     bias: np.ndarray
@@ -45,7 +46,7 @@ class PassageModel:
 
     def probabilities(self, text: str) -> np.ndarray:
         """The softmax over `doc_ids` for `text` (a question as faqbot.text.normalize leaves it)."""
-        rows, values = features(self.keys, self.idf, text)
+        rows, values = features(self.idf, self.rows, text)
         z = self.bias.copy()
         if len(rows):
             z += (values.astype(np.float32) @ self.weights.take(rows, axis=0)) * self.scale
@@ -61,19 +62,23 @@ class PassageModel:
         return float(self.probabilities(text)[at])
 
 
-def features(keys: np.ndarray, idf: np.ndarray, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of `keys` that `text` holds and their unit-length tf-idf values (fitting and answering share it)."""
+def features(idf: np.ndarray, rows: np.ndarray, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The weight rows `text` reaches and their unit-length tf-idf values (fitting and answering share it).
+    `idf` and `rows` are the dense tables of `dense_tables`."""
     b, v = vectorize(idf, buckets(normalize(text)))
-    seen = v > 0  # buckets the fit never saw have idf 0
-    b, v = b[seen], v[seen]
-    return np.searchsorted(keys, b), v
+    r = rows[b]
+    seen = r >= 0
+    return r[seen], v[seen]
 
 
-def dense_idf(keys: np.ndarray, idf: np.ndarray) -> np.ndarray:
-    """`idf` (one per key) spread over every bucket, 0 for the rest."""
+def dense_tables(keys: np.ndarray, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`idf` (one per key) spread over every bucket (0 for the rest), and each bucket's row (-1 for the rest):
+    one lookup per bucket where a search of the sorted keys cost four times as much."""
     full = np.zeros(1 << BITS, dtype=np.float32)
     full[keys] = idf
-    return full
+    rows = np.full(1 << BITS, -1, dtype=np.int32)
+    rows[keys] = np.arange(len(keys), dtype=np.int32)
+    return full, rows
 
 
 def documents(passages: Iterable[Passage], not_covered: Iterable[NotCovered]) -> list[tuple[str, tuple[str, ...]]]:
@@ -98,23 +103,25 @@ def load_passage_model(base: Path, problems: list[Problem]) -> PassageModel | No
         return None
     try:
         with np.load(path, allow_pickle=False) as data:
-            keys = data["keys"].astype(np.int64)
-            model = PassageModel(
-                doc_ids=tuple(str(x) for x in data["doc_ids"]), keys=keys,
-                idf=dense_idf(keys, data["idf"].astype(np.float32)), weights=data["weights"],
-                scale=data["scale"].astype(np.float32), bias=data["bias"].astype(np.float32),
-                digest=str(data["digest"]))
-            fmt = int(data["format"])
+            keys, key_idf, weights = data["keys"].astype(np.int64), data["idf"].astype(np.float32), data["weights"]
+            doc_ids = tuple(str(x) for x in data["doc_ids"])
+            scale, bias = data["scale"].astype(np.float32), data["bias"].astype(np.float32)
+            digest, fmt = str(data["digest"]), int(data["format"])
     except KeyError:
         problems.append(Problem(MODEL, 1, f"written by another version of faqbot; {fix}"))
         return None
     except (OSError, ValueError) as exc:
         problems.append(Problem(MODEL, 1, f"unreadable ({exc}); {fix}"))
         return None
-    shape = (len(model.keys), len(model.doc_ids))
-    if fmt != FORMAT or model.weights.dtype != np.int16 or model.weights.shape != shape:
+    n = len(doc_ids)
+    if (fmt != FORMAT or weights.dtype != np.int16 or weights.shape != (len(keys), n) or key_idf.shape != keys.shape
+            or scale.shape != (n,) or bias.shape != (n,) or not n
+            or (len(keys) and (keys.min() < 0 or keys.max() >= 1 << BITS))):
         problems.append(Problem(MODEL, 1, f"written by another version of faqbot; {fix}"))
         return None
+    idf, rows = dense_tables(keys, key_idf)
+    model = PassageModel(doc_ids=doc_ids, keys=keys, idf=idf, rows=rows, weights=weights, scale=scale, bias=bias,
+                         digest=digest)
     return model
 
 

@@ -10,6 +10,7 @@ and pairs lowered false crises at 98 % recall from 0.163 to 0.139 of ordinary me
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -39,8 +40,12 @@ def normalize(text: str) -> str:
     return " " + _NOT_KEPT.sub(" ", text).strip() + " "
 
 
+@functools.lru_cache(maxsize=8)
 def buckets(normalized: str) -> np.ndarray:
-    """The bucket of every character n-gram (2 to 5) of already-normalised text, repeats kept."""
+    """The bucket of every character n-gram (2 to 5) of already-normalised text, repeats kept (read-only).
+
+    Cached for the last few texts: triage and the passage classifier (faqbot.passage_model) hash the same
+    question, and hashing is most of what either costs."""
     c = np.frombuffer(normalized.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     top = min(N_MAX, len(c))
     words = _words(c[:_WORD_SPAN])
@@ -65,7 +70,9 @@ def buckets(normalized: str) -> np.ndarray:
     out += _SALT_ROW.repeat([*sizes, *[0] * (N_MAX - top), n_words, max(n_words - 1, 0)])
     out *= _MIX
     out >>= _SHIFT
-    return out.astype(np.intp)
+    b = out.astype(np.intp)
+    b.flags.writeable = False  # shared by every caller of the cache
+    return b
 
 
 def _words(c: np.ndarray) -> np.ndarray:

@@ -60,9 +60,9 @@ class TriageModel:
         return self.thresholds if language is None else self.language_thresholds.get(language, self.thresholds)
 
     def score(self, text: str) -> Scores:
-        """The highest score per label over the message's parts (see `parts`), and the message's language."""
+        """The highest score per label over the message's parts (see `message_parts`), and the message's language."""
         n = len(self.labels)
-        parts = _parts(text)
+        parts = message_parts(text)
         whole = self._logits(normalize(parts[0]))
         top = whole[:n]
         for part in parts[1:]:  # the highest logit is the highest probability: compare logits
@@ -88,7 +88,7 @@ def quantize(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.round(weights / scale).astype(np.int16), scale
 
 
-def _parts(text: str) -> list[str]:
+def message_parts(text: str) -> list[str]:
     """What is scored: a short message whole; a longer one whole and by sentence, so one line of ideation is
     not diluted; a message over WINDOW characters only in windows of consecutive sentences up to WINDOW long
     (each starting one sentence later) and by sentence, because a whole essay's score drifts with its length."""
