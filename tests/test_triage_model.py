@@ -179,24 +179,3 @@ def test_the_nb_scaled_fit_folds_its_scale_into_plain_weights():
     np.testing.assert_allclose(x @ w + b, reference.decision_function(x @ diags(r)), rtol=1e-4, atol=1e-4)
     assert (x @ w + b)[y == 1].min() > (x @ w + b)[y == 0].max()
 
-
-def test_long_ordinary_messages_also_teach_their_parts_and_keep_them_in_their_fold():
-    """Triage scores a long message part by part (message_parts), so the fit sees the parts of ordinary long
-    messages as ordinary too; a part of a labelled message is not used (which part carries the label is unknown)."""
-    from faqbot.triage_fit import Example, fold_of, fragments
-    from faqbot.triage_model import message_parts
-
-    long_ordinary = ("I have my first infusion next week and I want to know a few things before I call. "
-                     "Is there parking? Should I eat beforehand? Can my husband wait in the lobby the whole time? "
-                     "I won't be around on Monday, so Tuesday would suit me better.")
-    long_crisis = "I have my first infusion next week. " * 5 + "but i have the pills counted out for tonight."
-    examples = [Example("what is ketamine", frozenset(), "en", "a"),
-                Example(long_ordinary, frozenset(), "en", "a"),
-                Example(long_crisis, frozenset({"crisis"}), "en", "a"),
-                Example(long_ordinary + " And how much does it cost?", frozenset(), "en", "passages")]
-    parts = fragments(examples)
-    expected = [p for p in message_parts(long_ordinary) if p != long_ordinary]
-    assert [f.text for f in parts] == expected and len(expected) >= 4
-    assert all(f.parent == 1 and not f.labels and f.batch == "a" for f in parts)
-    folds = fold_of(examples + parts, 5)
-    assert set(folds[len(examples):]) == {folds[1]}

@@ -21,7 +21,7 @@ from .errors import KnowledgeError, Problem
 from .knowledge import default_knowledge_dir, load_knowledge
 from .records import REFERRAL_REASONS
 from .triage_features import BITS, buckets, normalize, vectorize
-from .triage_model import CORPUS, FORMAT, MODEL, corpus_digest, message_parts, quantize
+from .triage_model import CORPUS, FORMAT, MODEL, corpus_digest, quantize
 from .yamlfile import Reader, read_yaml
 
 LABELS: tuple[str, ...] = ("crisis", *(r.value for r in REFERRAL_REASONS))
@@ -68,23 +68,6 @@ class Example:
     labels: frozenset[str]
     language: str
     batch: str
-    parent: int = -1  # a fragment (see `fragments`): the index of the message it was cut from
-
-
-def fragments(examples: list[Example]) -> list[Example]:
-    """The sentences and windows triage scores alone in each long ordinary message (no label at all), as more
-    ordinary examples.
-
-    A long message is scored part by part as well as whole (faqbot.triage_model.message_parts), so a part
-    must be read in the sense the whole gives it; fitted on whole messages only, the classifier read ordinary
-    parts ("I want to know before I call.") as crisis lines. On a held-out fifth of the corpus, scored the
-    way answering scores, at 0.97 crisis recall: long ordinary messages flagged 0.586 -> 0.423, all ordinary
-    messages 0.095 -> 0.088, and a short crisis put after a long ordinary message still caught 0.986.
-    A part of a message with a label is left out: which of its parts carries the label is unknown.
-    """
-    return [Example(part, frozenset(), e.language, e.batch, i)
-            for i, e in enumerate(examples) if not e.labels and e.batch != "passages"
-            for part in message_parts(e.text) if part != e.text]
 
 
 @dataclass(frozen=True)
@@ -205,21 +188,9 @@ def fit_labels(x: Any, examples: list[Example]) -> tuple[np.ndarray, np.ndarray]
 
 
 def out_of_fold(examples: list[Example], folds: int = 5) -> dict[str, np.ndarray]:
-    """Each label's probability for every example, from models fitted without the example's fold (a fragment
-    goes with the message it was cut from)."""
-    fold = fold_of(examples, folds)
+    """Each label's probability for every example, from models fitted without the example's fold."""
+    fold = np.random.RandomState(0).randint(0, folds, len(examples))
     return _held_out(examples, [np.flatnonzero(fold == k).tolist() for k in range(folds)])
-
-
-def fold_of(examples: list[Example], folds: int) -> np.ndarray:
-    """Each example's fold: at random for a message, its message's for a fragment."""
-    whole = [i for i, e in enumerate(examples) if e.parent < 0]
-    fold = np.zeros(len(examples), dtype=int)
-    fold[whole] = np.random.RandomState(0).randint(0, folds, len(whole))
-    for i, e in enumerate(examples):
-        if e.parent >= 0:
-            fold[i] = fold[e.parent]
-    return fold
 
 
 def out_of_batch(examples: list[Example]) -> dict[str, np.ndarray]:
@@ -259,9 +230,7 @@ def fit_triage(root: str | os.PathLike[str] | None = None, write: bool = True,
     """Fit on the whole corpus, choose thresholds out of batch, and store the model with the corpus digest."""
     base = Path(root) if root is not None else default_knowledge_dir()
     examples = load_corpus(base)
-    examples += fragments(examples)
-    # Thresholds and figures are over the corpus's own messages: not the curated questions, not the fragments.
-    held = [i for i, e in enumerate(examples) if e.batch != "passages" and e.parent < 0]
+    held = [i for i, e in enumerate(examples) if e.batch != "passages"]
     thresholds = {label: 0.5 for label in LABELS}
     per_label: dict[str, dict[str, float]] = {}
     if cross_validate:
