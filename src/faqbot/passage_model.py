@@ -126,11 +126,12 @@ def load_passage_model(base: Path, problems: list[Problem]) -> PassageModel | No
 
 
 def write_passage_model(base: Path, model: PassageModel, idf: np.ndarray) -> Path:
-    """Store a fitted model (`idf` one value per key) in the machine-owned fitted/passages.npz."""
+    """Store a fitted model (`idf` one value per key) in the machine-owned fitted/passages.npz, uncompressed as
+    fitted/triage.npz is: decompressing costs every cold start; git and wheels compress it anyway."""
     path = base / MODEL
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
-        np.savez_compressed(f, format=FORMAT, doc_ids=np.array(model.doc_ids), keys=model.keys.astype(np.int32),
+        np.savez(f, format=FORMAT, doc_ids=np.array(model.doc_ids), keys=model.keys.astype(np.int32),
                             idf=idf.astype(np.float32), weights=model.weights, scale=model.scale,
                             bias=model.bias, digest=np.array(model.digest))
     return path
