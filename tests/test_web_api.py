@@ -491,7 +491,8 @@ def test_init_makes_a_clinic_knowledge_base_that_checks(tmp_path: Path, capsys: 
     dest = tmp_path / "clinic-kb"
     assert cli_main(["init", str(dest)]) == 0
     out = capsys.readouterr().out
-    for path in ["bot.yaml", "sources.yaml", "safety.yaml", "fitted/abstention.json", "eval/dev.yaml"]:
+    for path in ["bot.yaml", "sources.yaml", "safety.yaml", "fitted/abstention.json", "fitted/passages.npz",
+                 "eval/dev.yaml"]:
         assert (dest / path).is_file(), path
     assert not (dest / "eval" / "sealed").exists(), "the sealed sets are faqbot's own, not copied"
     assert not list(dest.rglob("*.sqlite3"))
@@ -499,6 +500,7 @@ def test_init_makes_a_clinic_knowledge_base_that_checks(tmp_path: Path, capsys: 
                   "web.cors_origins", "web.frame_ancestors"]:
         assert field in out, field
     assert f"faqbot check {dest}" in out and f"faqbot serve --knowledge {dest}" in out
+    assert f"faqbot calibrate {dest}" in out  # after editing passages
     assert "<iframe" in out and "gradio.js" in out and "<gradio-app" in out
     report = check(dest)  # what `faqbot check DIR` runs: the copy is complete
     assert report.knowledge.passages

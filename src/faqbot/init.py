@@ -90,6 +90,8 @@ It is plain YAML, edited by hand; `faqbot check` reports every mistake with its 
 {rows}
    Read the rest of bot.yaml too (title, intro, examples, disclaimers, messages, translations), and
    {d}/CURATION.md before adding a source of your own (sources.yaml, sources/, passages/).
+   After editing passages or not-covered entries, run `faqbot calibrate {q}`: it refits the passage
+   classifier and the answer threshold on your questions (`faqbot check` reminds you when it is due).
 
 2. Check it, then serve it:
      faqbot check {q}
