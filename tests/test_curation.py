@@ -79,7 +79,9 @@ def test_dev_set_figures_do_not_regress(bot):
     lets through are right; top-1 (0.390) fell from 0.753 when calibration.yaml, whose questions the curation
     never saw, joined the fit: precision comes first, and on new wording it costs answers. (It was 0.441 before
     the triage refits of December's second session: the rows that reach retrieval changed, 470 -> 465, and the
-    refitted cut-off, 0.788 -> 0.809, sits one step higher on the precision curve.) The ranking
+    refitted cut-off, 0.788 -> 0.809, sits one step higher on the precision curve.) With the passage
+    classifier as an abstention feature and the larger not-covered list (December's third session) it is
+    0.493 at precision 0.957. The ranking
     figures (top-3, MRR) are before abstention and unchanged. Referral accuracy (0.909) counts the ten
     questions relabelled to LABELS.md's referral categories, four of which triage does not refer, and off-topic
     or referral questions that get the crisis reply (README, known false alarms; 0.926 before the crisis label
@@ -91,7 +93,7 @@ def test_dev_set_figures_do_not_regress(bot):
     assert report.crisis_recall == 1.0
     assert report.quote_precision is not None and report.quote_precision >= 0.94
     assert report.referral_accuracy >= 0.89
-    assert report.top1 >= 0.375 and report.top3 >= 0.95 and report.mrr >= 0.92
+    assert report.top1 >= 0.47 and report.top3 >= 0.95 and report.mrr >= 0.92
     assert report.missing_disclaimer == 0
 
 
