@@ -54,8 +54,8 @@ def test_probabilities_are_a_distribution_and_an_unknown_passage_scores_zero(shi
 
 def test_a_written_model_reads_back_as_fitted(kb):
     base = load_knowledge(kb, abstention=False)
-    model, idf = fit_passage_model(base)
-    write_passage_model(kb, model, idf)
+    model = fit_passage_model(base)
+    write_passage_model(kb, model)
     problems: list = []
     back = load_passage_model(kb, problems)
     assert not problems and back is not None

@@ -131,9 +131,9 @@ def calibrate(root: str | os.PathLike[str] | None = None, write: bool = True) ->
     Missing or stale fitted files are exactly what this replaces, so the base is loaded without them first.
     """
     kb = load_knowledge(root, abstention=False)
-    classifier, idf = fit_passage_model(kb)
+    classifier = fit_passage_model(kb)
     if write:
-        write_passage_model(kb.root, classifier, idf)
+        write_passage_model(kb.root, classifier)
     kb = replace(kb, passage_model=classifier)
     items = [q for path in kb.calibration_sets for q in load_question_set(path, kb)]
     abst, n, pos, cv = fit(FAQBot(kb), items)

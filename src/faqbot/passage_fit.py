@@ -26,8 +26,8 @@ MIN_DF = 2
 C = 30.0
 
 
-def fit_passage_model(kb: Knowledge) -> tuple[PassageModel, np.ndarray]:
-    """The classifier for `kb`'s documents, and its idf per key (what `write_passage_model` stores)."""
+def fit_passage_model(kb: Knowledge) -> PassageModel:
+    """The classifier for `kb`'s documents."""
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
 
@@ -55,7 +55,6 @@ def fit_passage_model(kb: Knowledge) -> tuple[PassageModel, np.ndarray]:
     model.fit(x, labels)
     # Outputs in the order of `docs` (every document has at least its quote or one question, so all appear).
     weights, scale = quantize(model.coef_.T.astype(np.float32))
-    fitted = PassageModel(doc_ids=tuple(docs[int(c)][0] for c in model.classes_), keys=keys, idf=full, rows=table,
-                          weights=weights, scale=scale, bias=model.intercept_.astype(np.float32),
-                          digest=documents_digest(docs))
-    return fitted, idf
+    return PassageModel(doc_ids=tuple(docs[int(c)][0] for c in model.classes_), keys=keys, idf=full, rows=table,
+                        weights=weights, scale=scale, bias=model.intercept_.astype(np.float32),
+                        digest=documents_digest(docs))

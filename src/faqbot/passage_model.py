@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import Problem
+from .npzfile import read_npz
 from .triage_features import BITS, buckets, normalize, vectorize
 
 if TYPE_CHECKING:
@@ -101,18 +102,13 @@ def load_passage_model(base: Path, problems: list[Problem]) -> PassageModel | No
     if not path.exists():
         problems.append(Problem(MODEL, 1, f"missing: the passage classifier the abstention model reads; {fix}"))
         return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            keys, key_idf, weights = data["keys"].astype(np.int64), data["idf"].astype(np.float32), data["weights"]
-            doc_ids = tuple(str(x) for x in data["doc_ids"])
-            scale, bias = data["scale"].astype(np.float32), data["bias"].astype(np.float32)
-            digest, fmt = str(data["digest"]), int(data["format"])
-    except KeyError:
-        problems.append(Problem(MODEL, 1, f"written by another version of faqbot; {fix}"))
+    read = read_npz(path, MODEL, lambda data: (
+        data["keys"].astype(np.int64), data["idf"].astype(np.float32), data["weights"],
+        tuple(str(x) for x in data["doc_ids"]), data["scale"].astype(np.float32), data["bias"].astype(np.float32),
+        str(data["digest"]), int(data["format"])), problems, fix)
+    if read is None:
         return None
-    except (OSError, ValueError) as exc:
-        problems.append(Problem(MODEL, 1, f"unreadable ({exc}); {fix}"))
-        return None
+    keys, key_idf, weights, doc_ids, scale, bias, digest, fmt = read
     n = len(doc_ids)
     if (fmt != FORMAT or weights.dtype != np.int16 or weights.shape != (len(keys), n) or key_idf.shape != keys.shape
             or scale.shape != (n,) or bias.shape != (n,) or not n
@@ -120,18 +116,17 @@ def load_passage_model(base: Path, problems: list[Problem]) -> PassageModel | No
         problems.append(Problem(MODEL, 1, f"written by another version of faqbot; {fix}"))
         return None
     idf, rows = dense_tables(keys, key_idf)
-    model = PassageModel(doc_ids=doc_ids, keys=keys, idf=idf, rows=rows, weights=weights, scale=scale, bias=bias,
-                         digest=digest)
-    return model
+    return PassageModel(doc_ids=doc_ids, keys=keys, idf=idf, rows=rows, weights=weights, scale=scale, bias=bias,
+                        digest=digest)
 
 
-def write_passage_model(base: Path, model: PassageModel, idf: np.ndarray) -> Path:
-    """Store a fitted model (`idf` one value per key) in the machine-owned fitted/passages.npz, uncompressed as
+def write_passage_model(base: Path, model: PassageModel) -> Path:
+    """Store a fitted model in the machine-owned fitted/passages.npz (the idf of its keys only), uncompressed as
     fitted/triage.npz is: decompressing costs every cold start; git and wheels compress it anyway."""
     path = base / MODEL
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
         np.savez(f, format=FORMAT, doc_ids=np.array(model.doc_ids), keys=model.keys.astype(np.int32),
-                            idf=idf.astype(np.float32), weights=model.weights, scale=model.scale,
+                            idf=model.idf[model.keys], weights=model.weights, scale=model.scale,
                             bias=model.bias, digest=np.array(model.digest))
     return path

@@ -13,10 +13,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .errors import Problem
+from .npzfile import read_npz
 from .triage_features import BITS, buckets, normalize, vectorize
 
 MODEL = "fitted/triage.npz"
@@ -60,9 +62,9 @@ class TriageModel:
         return self.thresholds if language is None else self.language_thresholds.get(language, self.thresholds)
 
     def score(self, text: str) -> Scores:
-        """The highest score per label over the message's parts (see `message_parts`), and the message's language."""
+        """The highest score per label over the message's parts (see `_parts`), and the message's language."""
         n = len(self.labels)
-        parts = message_parts(text)
+        parts = _parts(text)
         whole = self._logits(normalize(parts[0]))
         top = whole[:n]
         for part in parts[1:]:  # the highest logit is the highest probability: compare logits
@@ -88,7 +90,7 @@ def quantize(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.round(weights / scale).astype(np.int16), scale
 
 
-def message_parts(text: str) -> list[str]:
+def _parts(text: str) -> list[str]:
     """What is scored: a short message whole; a longer one whole and by sentence, so one line of ideation is
     not diluted; a message over WINDOW characters only in windows of consecutive sentences up to WINDOW long
     (each starting one sentence later) and by sentence, because a whole essay's score drifts with its length."""
@@ -128,24 +130,21 @@ def load_triage_model(base: Path, problems: list[Problem]) -> TriageModel | None
             problems.append(Problem(MODEL, 1, "missing: the triage classifier; run `faqbot fit-triage` to fit it "
                                     "on triage/corpus/"))
         return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            model = TriageModel(
-                labels=tuple(str(x) for x in data["labels"]), languages=tuple(str(x) for x in data["languages"]),
-                thresholds=dict(zip((str(x) for x in data["labels"]), data["thresholds"].tolist(), strict=True)),
-                language_thresholds={
-                    str(lang): dict(zip((str(x) for x in data["labels"]), row, strict=True))
-                    for lang, row in zip(data["languages"], data["language_thresholds"].tolist(), strict=True)},
-                weights=data["weights"], scale=data["scale"].astype(np.float32),
-                bias=data["bias"].astype(np.float32),
-                idf=data["idf"].astype(np.float32), corpus_sha256=str(data["corpus_sha256"]))
-            fmt = int(data["format"])
-    except KeyError:  # an older format, missing a field this one reads
-        problems.append(Problem(MODEL, 1, "written by another version of faqbot; run `faqbot fit-triage`"))
+    def build(data: Any) -> tuple[TriageModel, int]:
+        return TriageModel(
+            labels=tuple(str(x) for x in data["labels"]), languages=tuple(str(x) for x in data["languages"]),
+            thresholds=dict(zip((str(x) for x in data["labels"]), data["thresholds"].tolist(), strict=True)),
+            language_thresholds={
+                str(lang): dict(zip((str(x) for x in data["labels"]), row, strict=True))
+                for lang, row in zip(data["languages"], data["language_thresholds"].tolist(), strict=True)},
+            weights=data["weights"], scale=data["scale"].astype(np.float32),
+            bias=data["bias"].astype(np.float32),
+            idf=data["idf"].astype(np.float32), corpus_sha256=str(data["corpus_sha256"])), int(data["format"])
+
+    read = read_npz(path, MODEL, build, problems, "run `faqbot fit-triage`")
+    if read is None:
         return None
-    except (OSError, ValueError) as exc:
-        problems.append(Problem(MODEL, 1, f"unreadable ({exc}); run `faqbot fit-triage`"))
-        return None
+    model, fmt = read
     shape = (1 << BITS, len(model.labels) + len(model.languages))
     if fmt != FORMAT or model.weights.dtype != np.int16 or model.weights.shape != shape:
         problems.append(Problem(MODEL, 1, "written by another version of faqbot; run `faqbot fit-triage`"))
