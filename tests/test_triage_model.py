@@ -96,6 +96,23 @@ def test_one_line_of_ideation_in_a_long_practical_message_is_not_diluted(bot):
     assert bot.ask(message).kind == "crisis"
 
 
+def test_a_long_message_is_judged_by_thresholds_set_on_long_messages(bot):
+    """A long message is scored by its most alarming part, so more of its parts can cross a threshold set on
+    whole short messages: where the corpus has enough long messages, its language has a stricter long one."""
+    model = bot.triage.model
+    assert model.long_offsets["en"]["crisis"] > 0
+    assert model.thresholds_in("en", long=True)["crisis"] > model.thresholds_in("en")["crisis"]
+    assert all(model.thresholds_in("en", long=True)[label] >= t for label, t in model.thresholds_in("en").items())
+    assert model.thresholds_in("zh", long=True) == model.thresholds_in("zh")  # too few long messages to set one
+    assert model.thresholds_in(None, long=True) == model.thresholds
+    worried = ("My mom starts ketamine infusions next month for her depression and I'm trying to help her plan "
+               "ahead. She works until five on weekdays. I want to know before I call whether you have evening "
+               "appointments. Can she bring her own blanket and headphones?")
+    flat = Triage(bot.knowledge.safety, replace(model, long_offsets={}), "en")
+    assert flat.assess(worried).kind == "crisis"  # a false crisis under the short thresholds
+    assert bot.triage.assess(worried).kind == "none"
+
+
 def test_held_out_predictions_never_come_from_a_model_that_saw_the_message():
     """out_of_batch (the harsher estimate in the README) holds out whole batches: a message seen by no other
     batch gets no help from itself, so a word that only its own batch uses cannot flag it."""
@@ -109,9 +126,16 @@ def test_held_out_predictions_never_come_from_a_model_that_saw_the_message():
     examples += [ex(f"i want to end my life tonight, pills ready {i}", ["crisis"], "b") for i in range(6)]
     examples += [ex(f"how long does an infusion take {i}", [], "b") for i in range(6)]
     examples += [ex("zqxj zqxj zqxj", ["crisis"], "c"), ex("parking validation please", [], "c")]
-    probs = out_of_batch(examples)["crisis"]
+    long = "what are the side effects of ketamine, and how long does an infusion take? " * 3
+    examples.append(ex(long + "i want to end my life tonight.", ["crisis"], "d"))
+    held_out = out_of_batch(examples)
+    probs = held_out.whole["crisis"]
     assert probs[:6].mean() > probs[6:12].mean()  # learnt from batch b, applied to batch a
-    assert probs[-2] < 0.5  # a word no other batch uses teaches nothing about its own message
+    assert probs[-3] < 0.5  # a word no other batch uses teaches nothing about its own message
+    # As answering scores it, a long message's score is its most alarming part's: here its last sentence's.
+    scored = held_out.scored["crisis"]
+    assert scored[-1] > probs[-1]
+    assert (scored[:-1] == probs[:-1]).all()  # a short message: scored whole
 
 
 def test_the_crisis_threshold_is_that_of_the_messages_language(bot):

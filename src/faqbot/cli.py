@@ -216,7 +216,10 @@ def _fit_triage(args: argparse.Namespace) -> int:
 
 
 def fit_report_lines(result: FitReport) -> list[str]:
-    """What `faqbot fit-triage` prints: the out-of-fold figures per label, then per language and label."""
+    """What `faqbot fit-triage` prints: the out-of-fold figures per label, then per language and label, then
+    for long messages."""
+    from .triage_model import LONG
+
     lines = [f"Fitted on {result.examples} messages from {result.batches} batches (and the curated questions).",
              "Out-of-fold figures (5-fold cross-validation over the corpus; thresholds set for recall):"]
     lines += [f"  {name:16} recall {f['recall']:.3f}  false positives {f['false_positive_rate']:.3f}  "
@@ -229,6 +232,12 @@ def fit_report_lines(result: FitReport) -> list[str]:
         for lang, figures in result.by_language.items():
             cells = (f"{figures[label]['recall']:.2f} / {figures[label]['threshold']:.2f}" for label in labels)
             lines.append(f"  {lang:6}" + "".join(f"{c:>16}" for c in cells))
+    if result.long:
+        lines.append(f"Long messages (over {LONG} characters, scored whole and in parts), out of fold, at their own "
+                     "threshold (where the corpus has enough of them; elsewhere the thresholds above):")
+        lines += [f"  {lang:3} {name:16} recall {f['recall']:.3f}  false positives {f['false_positive_rate']:.3f}  "
+                  f"threshold {f['threshold']:.3f}  (n={int(f['support'])})"
+                  for lang, figures in result.long.items() for name, f in figures.items()]
     return lines
 
 

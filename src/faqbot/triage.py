@@ -91,8 +91,9 @@ class Triage:
         if rule is not None and rule.kind == "crisis":
             return Verdict("crisis", "crisis", language=language)
         # The thresholds of the message's language when the language head is sure of it, else the overall ones
-        # (not the default language's): each is set for the same out-of-fold recall (faqbot.triage_fit).
-        t = self.model.thresholds_in(language if sure else None)
+        # (not the default language's): each is set for the same out-of-fold recall (faqbot.triage_fit); a long
+        # message's are raised, as its score is the highest of its parts'.
+        t = self.model.thresholds_in(language if sure else None, scores.long)
         if scores.probs.get("crisis", 0.0) >= t["crisis"]:
             return Verdict("crisis", "crisis", language=language)
         if rule is not None:

@@ -10,6 +10,7 @@ a model that does not match its corpus. Applying it never imports scikit-learn.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,9 @@ from .triage_features import BITS, buckets, normalize, vectorize
 
 MODEL = "fitted/triage.npz"
 CORPUS = "triage/corpus"
-# 4: every label's threshold per language; 3: crisis's only; 2: weights as int16 with a scale per output; 1: float16
-FORMAT = 4
+# 5: a logit offset per label for long messages; 4: every label's threshold per language; 3: crisis's only;
+# 2: weights as int16 with a scale per output; 1: float16
+FORMAT = 5
 LONG = 160  # characters: a longer message is also scored sentence by sentence, so one line is not diluted
 WINDOW = 400  # characters: a message longer than this is scored only in windows of sentences up to this long
 # Sentence ends only: splitting at "and" or "but" too left fragments ("and I have many questions") that the
@@ -39,6 +41,7 @@ class Scores:
     probs: dict[str, float]
     language: str
     language_p: float
+    long: bool = False  # scored in parts as well as whole (over LONG characters): see TriageModel.thresholds_in
 
 
 @dataclass(frozen=True)
@@ -55,16 +58,21 @@ class TriageModel:
     bias: np.ndarray
     idf: np.ndarray
     corpus_sha256: str
+    # per language and label, added to the threshold's logit for a long message: its score is the highest of
+    # several parts', which sits above one whole message's (faqbot.triage_fit sets each where it was measured)
+    long_offsets: dict[str, dict[str, float]]
 
-    def thresholds_in(self, language: str | None) -> dict[str, float]:
+    def thresholds_in(self, language: str | None, long: bool = False) -> dict[str, float]:
         """The probability at which each label fires for a message in `language` (None: the language is unsure,
-        or one the model does not know: the overall thresholds)."""
-        return self.thresholds if language is None else self.language_thresholds.get(language, self.thresholds)
+        or one the model does not know: the overall thresholds); `long`: for a message scored in parts."""
+        t = self.thresholds if language is None else self.language_thresholds.get(language, self.thresholds)
+        offsets = self.long_offsets.get(language or "", {}) if long else {}
+        return {label: _shift(p, offsets.get(label, 0.0)) for label, p in t.items()} if offsets else t
 
     def score(self, text: str) -> Scores:
-        """The highest score per label over the message's parts (see `_parts`), and the message's language."""
+        """The highest score per label over the message's parts (see `message_parts`), and the message's language."""
         n = len(self.labels)
-        parts = _parts(text)
+        parts = message_parts(text)
         whole = self._logits(normalize(parts[0]))
         top = whole[:n]
         for part in parts[1:]:  # the highest logit is the highest probability: compare logits
@@ -73,7 +81,8 @@ class TriageModel:
         lang = whole[n:]
         best = int(lang.argmax())
         share = 1.0 / float(np.exp(lang - lang[best]).sum())  # the softmax at the most likely language
-        return Scores(dict(zip(self.labels, probs.tolist(), strict=True)), self.languages[best], share)
+        return Scores(dict(zip(self.labels, probs.tolist(), strict=True)), self.languages[best], share,
+                      long=len(text) > LONG)
 
     def _logits(self, normalized: str) -> np.ndarray:
         b, v = vectorize(self.idf, buckets(normalized))
@@ -83,6 +92,13 @@ class TriageModel:
         return (v.astype(np.float32) @ self.weights.take(b, axis=0)) * self.scale + self.bias
 
 
+def _shift(p: float, offset: float) -> float:
+    """The probability `p` moved by `offset` in logits."""
+    if offset == 0.0 or not 0.0 < p < 1.0:
+        return p
+    return 1.0 / (1.0 + math.exp(-(math.log(p / (1.0 - p)) + offset)))
+
+
 def quantize(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Float weights (buckets x outputs) as int16 and a scale per output: column j is int16[:, j] * scale[j]."""
     peak = np.abs(weights).max(axis=0).astype(np.float32)
@@ -90,7 +106,7 @@ def quantize(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.round(weights / scale).astype(np.int16), scale
 
 
-def _parts(text: str) -> list[str]:
+def message_parts(text: str) -> list[str]:
     """What is scored: a short message whole; a longer one whole and by sentence, so one line of ideation is
     not diluted; a message over WINDOW characters only in windows of consecutive sentences up to WINDOW long
     (each starting one sentence later) and by sentence, because a whole essay's score drifts with its length."""
@@ -139,7 +155,10 @@ def load_triage_model(base: Path, problems: list[Problem]) -> TriageModel | None
                 for lang, row in zip(data["languages"], data["language_thresholds"].tolist(), strict=True)},
             weights=data["weights"], scale=data["scale"].astype(np.float32),
             bias=data["bias"].astype(np.float32),
-            idf=data["idf"].astype(np.float32), corpus_sha256=str(data["corpus_sha256"])), int(data["format"])
+            idf=data["idf"].astype(np.float32), corpus_sha256=str(data["corpus_sha256"]),
+            long_offsets={str(lang): dict(zip((str(x) for x in data["labels"]), row, strict=True))
+                          for lang, row in zip(data["languages"], data["long_offsets"].tolist(), strict=True)},
+        ), int(data["format"])
 
     read = read_npz(path, MODEL, build, problems, "run `faqbot fit-triage`")
     if read is None:
