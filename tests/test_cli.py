@@ -61,22 +61,28 @@ def test_python_dash_m_and_version():
     assert result.returncode == 0 and result.stdout.startswith("faqbot ")
 
 
-def test_calibrate_dry_run_reports_figures(capsys, kb_copy):
-    before = (kb_copy / "fitted" / "abstention.json").read_text()
+def test_calibrate_dry_run_reports_figures_and_writes_nothing(capsys, kb_copy):
+    fitted = [kb_copy / "fitted" / name for name in ("abstention.json", "passages.npz")]
+    stale = fitted[0].read_text().replace('"threshold": ', '"threshold": 0.5, "old": ')
+    fitted[0].write_text(stale)
+    before = [path.read_bytes() for path in fitted]
     assert main(["calibrate", str(kb_copy), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "top-1 accuracy" in out and "referral accuracy" in out and "crisis recall" in out
-    assert (kb_copy / "fitted" / "abstention.json").read_text() == before
+    assert [path.read_bytes() for path in fitted] == before
 
 
-def test_calibrate_writes_the_machine_owned_file_and_leaves_bot_yaml_alone(kb_copy):
+def test_calibrate_repairs_a_stale_fitted_model_and_leaves_bot_yaml_alone(capsys, kb_copy):
     bot_yaml = (kb_copy / "bot.yaml").read_text()
-    fitted = kb_copy / "fitted" / "abstention.json"
-    shipped = json.loads(fitted.read_text())
-    fitted.unlink()
+    path = kb_copy / "fitted" / "abstention.json"
+    shipped = json.loads(path.read_text())
+    path.write_text(path.read_text().replace('"features": [', '"features": ["retired_feature", '))
+    assert main(["check", str(kb_copy)]) == 1
+    assert "fitted/abstention.json" in capsys.readouterr().err
     assert main(["calibrate", str(kb_copy)]) == 0
+    assert main(["check", str(kb_copy)]) == 0
     assert (kb_copy / "bot.yaml").read_text() == bot_yaml
-    data = json.loads(fitted.read_text())
+    data = json.loads(path.read_text())
     assert "Written by `faqbot calibrate`" in data["_comment"]
     assert data["threshold"] == pytest.approx(shipped["threshold"], abs=1e-6)  # the shipped fit, re-made from dev
 
@@ -86,15 +92,6 @@ def test_every_command_is_documented_in_the_readme():
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     for name in commands:
         assert f"faqbot {name}" in readme, name
-
-
-def test_calibrate_repairs_a_stale_fitted_model(capsys, kb_copy):
-    path = kb_copy / "fitted" / "abstention.json"
-    path.write_text(path.read_text().replace('"features": [', '"features": ["retired_feature", '))
-    assert main(["check", str(kb_copy)]) == 1
-    assert "fitted/abstention.json" in capsys.readouterr().err
-    assert main(["calibrate", str(kb_copy)]) == 0
-    assert main(["check", str(kb_copy)]) == 0
 
 
 def test_check_refuses_a_not_covered_entry_that_takes_a_passages_question(capsys, kb_copy, bot):

@@ -13,8 +13,7 @@ from conftest import KNOWLEDGE
 from faqbot.check import check
 from faqbot.errors import KnowledgeError
 from faqbot.knowledge import load_knowledge
-from faqbot.passage_fit import fit_passage_model
-from faqbot.passage_model import MODEL, documents, documents_digest, load_passage_model, write_passage_model
+from faqbot.passage_model import MODEL, documents, documents_digest
 from faqbot.text import normalize
 
 
@@ -52,16 +51,7 @@ def test_probabilities_are_a_distribution_and_an_unknown_passage_scores_zero(shi
     assert shipped.passage_model.probabilities("") .sum() == pytest.approx(1.0)  # nothing known: the biases alone
 
 
-def test_a_written_model_reads_back_as_fitted(kb):
-    base = load_knowledge(kb, abstention=False)
-    model = fit_passage_model(base)
-    write_passage_model(kb, model)
-    problems: list = []
-    back = load_passage_model(kb, problems)
-    assert not problems and back is not None
-    assert back.doc_ids == model.doc_ids and back.digest == model.digest
-    for q in ("is ketamine safe", "wat r the side efects", "cuánto dura una sesión"):
-        assert np.allclose(back.probabilities(normalize(q)), model.probabilities(normalize(q)), atol=1e-6)
+# Fitting, and the written file read back as fitted: tests/test_calibrate.py (calibrate does both).
 
 
 def test_a_missing_model_is_a_problem_that_names_the_fix(kb):

@@ -25,7 +25,7 @@ from .errors import KnowledgeError, Problem
 from .evaluate import Report, evaluate
 from .knowledge import load_knowledge
 from .passage_fit import fit_passage_model
-from .passage_model import write_passage_model
+from .passage_model import PassageModel, write_passage_model
 from .questionset import load_question_set
 from .records import Kind, Knowledge, LabelledQuestion
 from .text import normalize
@@ -33,13 +33,14 @@ from .text import normalize
 
 @dataclass(frozen=True)
 class Calibration:
-    """The fitted model, how many examples it saw, its cross-validated error and the dev-set report."""
+    """The fitted models, how many examples abstention saw, its cross-validated error and the dev-set report."""
 
     abstention: Abstention
     examples: int
     positives: int
     cv_accuracy: float | None
     report: Report
+    passages: PassageModel
 
 
 def fit(bot: FAQBot, items: list[LabelledQuestion]) -> tuple[Abstention, int, int, float | None]:
@@ -141,7 +142,7 @@ def calibrate(root: str | os.PathLike[str] | None = None, write: bool = True) ->
         fitted_on = " + ".join(str(p.relative_to(kb.root)) for p in kb.calibration_sets)
         write_fitted(kb.root, abst, {"examples": n, "positives": pos, "fitted_on": fitted_on})
     fitted = _with_abstention(kb, abst)
-    return Calibration(abst, n, pos, cv, evaluate(FAQBot(fitted), items))
+    return Calibration(abst, n, pos, cv, evaluate(FAQBot(fitted), items), classifier)
 
 
 def _with_abstention(kb: Knowledge, abst: Abstention) -> Knowledge:
