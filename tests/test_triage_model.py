@@ -113,6 +113,44 @@ def test_a_long_message_is_judged_by_thresholds_set_on_long_messages(bot):
     assert bot.triage.assess(worried).kind == "none"
 
 
+def test_languages_with_few_long_crises_share_one_offset_set_on_their_own_messages():
+    """A language with MIN_LONG long crises of its own gets its own long-message offset; the others share one,
+    set on their long messages pooled, each measured against its own language's threshold."""
+    import numpy as np
+
+    from faqbot.triage_fit import MIN_LONG, POOLED, Example, _long_offsets
+
+    long_text = "x" * 200
+    examples, scores = [], []
+    # "aa": MIN_LONG long crises scoring 0.9 and ordinary ones 0.6; "bb" and "cc": half as many each, scoring
+    # high against their own short thresholds (0.5 and 0.2), so one margin in logits fits both
+    for lang, n, crisis_p, none_p in (("aa", MIN_LONG, 0.9, 0.6), ("bb", MIN_LONG // 2, 0.8, 0.55),
+                                      ("cc", MIN_LONG // 2, 0.5, 0.25)):
+        for _ in range(n):
+            examples += [Example(long_text, frozenset({"crisis"}), lang, "b"),
+                         Example(long_text, frozenset(), lang, "b")]
+            scores += [crisis_p, none_p]
+    examples.append(Example("short", frozenset({"crisis"}), "dd", "b"))  # no long message: in the pool, adds none
+    scores.append(0.99)
+    scored = {label: np.array(scores) if label == "crisis" else np.zeros(len(scores)) for label in LABELS}
+    short = {"aa": 0.5, "bb": 0.5, "cc": 0.2, "dd": 0.5}
+    thresholds = {lang: {label: t for label in LABELS} for lang, t in short.items()}
+    per_label = {label: {"recall": 0.95} for label in LABELS}
+    offsets, figures = _long_offsets(examples, list(range(len(examples))), scored, thresholds, per_label)
+
+    def logit(p):
+        return float(np.log(p / (1 - p)))
+
+    # aa: its own, just under its crises' score; bb, cc and dd: one, just under the lower margin of bb's and cc's
+    assert offsets["aa"]["crisis"] == pytest.approx(logit(0.9) - logit(0.5), abs=1e-4)
+    pooled = min(logit(0.8) - logit(0.5), logit(0.5) - logit(0.2))
+    assert offsets["bb"]["crisis"] == offsets["cc"]["crisis"] == offsets["dd"]["crisis"] == pytest.approx(pooled,
+                                                                                                         abs=1e-4)
+    assert figures[POOLED]["crisis"]["recall"] == 1.0 and figures[POOLED]["crisis"]["support"] == MIN_LONG
+    assert figures["aa"]["crisis"]["false_positive_rate"] == 0.0
+    assert all(set(o) == {"crisis"} for o in offsets.values())  # too few long referral messages: no offset
+
+
 def test_held_out_predictions_never_come_from_a_model_that_saw_the_message():
     """out_of_batch (the harsher estimate in the README) holds out whole batches: a message seen by no other
     batch gets no help from itself, so a word that only its own batch uses cannot flag it."""

@@ -218,6 +218,7 @@ def _fit_triage(args: argparse.Namespace) -> int:
 def fit_report_lines(result: FitReport) -> list[str]:
     """What `faqbot fit-triage` prints: the out-of-fold figures per label, then per language and label, then
     for long messages."""
+    from .triage_fit import POOLED
     from .triage_model import LONG
 
     lines = [f"Fitted on {result.examples} messages from {result.batches} batches (and the curated questions).",
@@ -236,7 +237,8 @@ def fit_report_lines(result: FitReport) -> list[str]:
         lines.append(f"Long messages (over {LONG} characters, scored whole and in parts), out of fold, at their own "
                      "threshold (where the corpus has enough of them; elsewhere the thresholds above):")
         lines += [f"  {lang:3} {name:16} recall {f['recall']:.3f}  false positives {f['false_positive_rate']:.3f}  "
-                  f"threshold {f['threshold']:.3f}  (n={int(f['support'])})"
+                  + (f"threshold {f['threshold']:.3f}" if lang != POOLED else
+                     f"offset {f['threshold']:+.2f} (the other languages, pooled)") + f"  (n={int(f['support'])})"
                   for lang, figures in result.long.items() for name, f in figures.items()]
     return lines
 

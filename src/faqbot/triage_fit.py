@@ -66,11 +66,14 @@ MIN_LANGUAGE_REFERRALS = 40
 # with at least MIN_LONG of its long messages in the corpus, gets a logit offset for long messages, set on their
 # held-out scores as answering computes them: crisis for LONG_CRISIS_RECALL (pooled, false crises fell to 0.20 at
 # 0.99, 0.18 at 0.98, 0.15 at 0.97; the curve is steep only above 0.99), a referral category for its overall
-# recall but never below its threshold for short messages, which holds the answerable budget. Elsewhere no offset:
-# one pooled offset (from English and Spanish, where the corpus's long messages are) missed 2 of 33 German crises
-# in a sealed set, and a threshold is only moved where it was measured.
+# recall but never below its threshold for short messages, which holds the answerable budget. For crisis, the
+# languages with fewer share one offset, set the same way on their own long messages pooled (as margins over each
+# one's language threshold), when together they have MIN_LONG: an offset pooled from English and Spanish and
+# applied to every language missed 2 of 33 German crises in a sealed set, so a threshold moves only on the
+# messages of the languages it applies to. (Pooled referral offsets could only refer fewer long messages: none.)
 LONG_CRISIS_RECALL = 0.99
 MIN_LONG = 40
+POOLED = "pooled"  # FitReport.long's name for the languages that share one offset
 
 
 @dataclass(frozen=True)
@@ -321,23 +324,42 @@ def _logit(p: float) -> float:
 def _long_offsets(examples: list[Example], held: list[int], scored: dict[str, np.ndarray],
                   thresholds: dict[str, dict[str, float]], per_label: dict[str, dict[str, float]]
                   ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, dict[str, float]]]]:
-    """Per language and label with at least MIN_LONG long held-out messages: the logit offset of its threshold
-    (`thresholds`, per language) for long messages, and what that gives on the language's long held-out messages
-    as answering scores them. Any other pair has no offset (see MIN_LONG)."""
+    """Per language and label: the logit offset of its threshold (`thresholds`, per language) for long messages,
+    and what that gives on the long held-out messages as answering scores them (per language, or POOLED).
+
+    A language with at least MIN_LONG long held-out messages of the label has its own offset; for crisis, the
+    others share one, set on their long messages pooled, when together they have MIN_LONG."""
     offsets: dict[str, dict[str, float]] = {}
     figures: dict[str, dict[str, dict[str, float]]] = {}
-    for lang, short in thresholds.items():
-        idx = [i for i in held if len(examples[i].text) > LONG and examples[i].language == lang]
-        for label in LABELS:
+    long = [i for i in held if len(examples[i].text) > LONG]
+    for label in LABELS:
+        recall = LONG_CRISIS_RECALL if label == "crisis" else per_label[label]["recall"]
+        rest = []
+        for lang, short in thresholds.items():
+            idx = [i for i in long if examples[i].language == lang]
             y = np.array([label in examples[i].labels for i in idx], dtype=int)
             if y.sum() < MIN_LONG:
+                rest.append(lang)
                 continue
             p = scored[label][idx]
-            t = _threshold(p, y, LONG_CRISIS_RECALL if label == "crisis" else per_label[label]["recall"])
+            t = _threshold(p, y, recall)
             if label != "crisis":  # never more eager than on a short message: that threshold holds a budget
                 t = max(t, short[label])
             offsets.setdefault(lang, {})[label] = _logit(t) - _logit(short[label])
             figures.setdefault(lang, {})[label] = _figures(p, y, t)
+        idx = [i for i in long if examples[i].language in rest]
+        y = np.array([label in examples[i].labels for i in idx], dtype=int)
+        if label != "crisis" or y.sum() < MIN_LONG:
+            continue
+        # each message's margin over its own language's threshold, in logits: one offset for them all
+        p = np.clip(scored[label][idx], 1e-9, 1 - 1e-9)
+        short_t = np.array([thresholds[examples[i].language][label] for i in idx])
+        margin = np.log(p / (1 - p)) - np.log(short_t / (1 - short_t))
+        positives = np.sort(margin[y == 1])
+        delta = float(positives[int(np.floor((1 - recall) * len(positives)))] - 1e-6)
+        for lang in rest:
+            offsets.setdefault(lang, {})[label] = delta
+        figures.setdefault(POOLED, {})[label] = _figures(margin, y, delta)
     return offsets, figures
 
 
