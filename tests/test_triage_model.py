@@ -103,7 +103,10 @@ def test_a_long_message_is_judged_by_thresholds_set_on_long_messages(bot):
     assert model.long_offsets["en"]["crisis"] > 0
     assert model.thresholds_in("en", long=True)["crisis"] > model.thresholds_in("en")["crisis"]
     assert all(model.thresholds_in("en", long=True)[label] >= t for label, t in model.thresholds_in("en").items())
-    assert model.thresholds_in("zh", long=True) == model.thresholds_in("zh")  # too few long messages to set one
+    # too few long messages to set their own: the other languages share one crisis offset, and no referral one
+    zh_long, zh = model.thresholds_in("zh", long=True), model.thresholds_in("zh")
+    assert zh_long["crisis"] > zh["crisis"] and model.long_offsets["zh"]["crisis"] == model.long_offsets["de"]["crisis"]
+    assert all(zh_long[label] == t for label, t in zh.items() if label != "crisis")
     assert model.thresholds_in(None, long=True) == model.thresholds
     worried = ("My mom starts ketamine infusions next month for her depression and I'm trying to help her plan "
                "ahead. She works until five on weekdays. I want to know before I call whether you have evening "
