@@ -257,11 +257,15 @@ def _held_out(examples: list[Example], groups: list[list[int]]) -> HeldOut:
 
 def _threshold(p: np.ndarray, y: np.ndarray, recall: float) -> float:
     """The highest cut-off that still reaches `recall` on these predictions (never below 0.05 or above 0.9)."""
-    pos = np.sort(p[y == 1])
-    if not len(pos):
+    if not (y == 1).any():
         return 0.5
-    k = int(np.floor((1 - recall) * len(pos)))
-    return float(min(max(pos[k] - 1e-6, 0.05), 0.9))
+    return min(max(_cut(p, y, recall), 0.05), 0.9)
+
+
+def _cut(values: np.ndarray, y: np.ndarray, recall: float) -> float:
+    """The highest cut-off that keeps `recall` of the positives (y == 1, at least one) at or above it."""
+    pos = np.sort(values[y == 1])
+    return float(pos[int(np.floor((1 - recall) * len(pos)))] - 1e-6)
 
 
 def fit_triage(root: str | os.PathLike[str] | None = None, write: bool = True,
@@ -317,8 +321,9 @@ def fit_triage(root: str | os.PathLike[str] | None = None, write: bool = True,
     return FitReport(len(examples), len({e.batch for e in examples}), per_label, path, by_language, long)
 
 
-def _logit(p: float) -> float:
-    return float(np.log(p / (1 - p)))
+def _logit(p: Any) -> Any:
+    """log(p / (1 - p)), of a probability or of an array of them."""
+    return np.log(p / (1 - p))
 
 
 def _long_offsets(examples: list[Example], held: list[int], scored: dict[str, np.ndarray],
@@ -345,7 +350,7 @@ def _long_offsets(examples: list[Example], held: list[int], scored: dict[str, np
             t = _threshold(p, y, recall)
             if label != "crisis":  # never more eager than on a short message: that threshold holds a budget
                 t = max(t, short[label])
-            offsets.setdefault(lang, {})[label] = _logit(t) - _logit(short[label])
+            offsets.setdefault(lang, {})[label] = float(_logit(t) - _logit(short[label]))
             figures.setdefault(lang, {})[label] = _figures(p, y, t)
         idx = [i for i in long if examples[i].language in rest]
         y = np.array([label in examples[i].labels for i in idx], dtype=int)
@@ -354,9 +359,8 @@ def _long_offsets(examples: list[Example], held: list[int], scored: dict[str, np
         # each message's margin over its own language's threshold, in logits: one offset for them all
         p = np.clip(scored[label][idx], 1e-9, 1 - 1e-9)
         short_t = np.array([thresholds[examples[i].language][label] for i in idx])
-        margin = np.log(p / (1 - p)) - np.log(short_t / (1 - short_t))
-        positives = np.sort(margin[y == 1])
-        delta = float(positives[int(np.floor((1 - recall) * len(positives)))] - 1e-6)
+        margin = _logit(p) - _logit(short_t)
+        delta = _cut(margin, y, recall)
         for lang in rest:
             offsets.setdefault(lang, {})[label] = delta
         figures.setdefault(POOLED, {})[label] = _figures(margin, y, delta)
